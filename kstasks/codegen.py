@@ -1,0 +1,247 @@
+"""Code generation: ``make manifests``, ``generate``, ``codegenclients``, ``imports``, ``all-generated``.
+
+Each step runs the same tool command, with the same arguments, as KubeStellar v0.24.0's
+Makefile, so the outputs are the same bytes. What changes is the handling around them:
+the clients are generated into a temporary tree and swapped in only after the generator
+and the import step succeeded, and the checkout may live in any directory.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from kstasks import fsutil, golang, goimports, runner
+from kstasks.repo import Checkout
+from kstasks.tools import Toolbox, semver_at_least
+
+OUTPUT_DIR_INTERFACE = (0, 30, 0)
+"""From this code-generator version on, kube_codegen.sh takes --output-dir/--output-pkg."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the generated files of a checkout live (paths relative to its root)."""
+
+    api_dir: str = "api"
+    rbac_role_name: str = "manager-role"
+    crd_bases_dir: str = "config/crd/bases"
+    crd_kustomization_dir: str = "config/crd"
+    crd_bundle: str = "pkg/crd/files/crds.yaml"
+    object_header: str = "hack/boilerplate/boilerplate.go.txt"
+    client_header: str = "hack/boilerplate/boilerplate.generatego.txt"
+    generated_dir: str = "pkg/generated"
+    verify_paths: tuple[str, ...] = ("api", "config/crd/bases", "pkg/crd/files", "pkg/generated")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Layout:
+        """A layout from the ``kstasks.codegen`` settings (unknown keys ignored)."""
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in dict(config).items() if key in known}
+        if "verify_paths" in values:
+            values["verify_paths"] = tuple(values["verify_paths"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """How ``make imports`` normalises Go imports."""
+
+    tool: str = "builtin"
+    module: str = ""
+    intermediates: tuple[str, ...] = ("github.com/kubestellar/kubeflex",)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ImportSettings:
+        """Import settings from the ``kstasks.imports`` settings."""
+        settings = cls(
+            tool=str(config.get("tool", "builtin")),
+            module=str(config.get("module") or ""),
+            intermediates=tuple(config.get("intermediates") or ()),
+        )
+        if settings.tool not in ("builtin", "openshift-goimports"):
+            raise runner.usage_error(
+                f"unknown imports tool {settings.tool!r}",
+                "Set kstasks.imports.tool to 'builtin' or 'openshift-goimports'.",
+            )
+        return settings
+
+    def rules(self, checkout: Checkout) -> goimports.ImportRules:
+        """The ordering rules for ``checkout`` (its go.mod module unless one is configured)."""
+        return goimports.ImportRules(self.module or checkout.module, self.intermediates)
+
+
+def _relative_source(layout: Layout) -> str:
+    return f"./{layout.api_dir.strip('/')}/..."
+
+
+def run_manifests(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
+    """CRDs, RBAC and webhook YAML from the API types (controller-gen), then the CRD bundle."""
+    controller_gen = toolbox.binary("controller-gen")
+    with runner.step("manifests: controller-gen rbac, crd, webhook"):
+        runner.run(
+            [
+                controller_gen, f"rbac:roleName={layout.rbac_role_name}", "crd", "webhook",
+                f"paths={_relative_source(layout)}", f"output:crd:artifacts:config={layout.crd_bases_dir}",
+            ],
+            cwd=checkout.root, what="controller-gen (manifests)",
+            todo="Fix the kubebuilder markers in the API types, then run 'kstasks manifests' again.",
+        )
+    bundle_crds(checkout, layout, toolbox)
+
+
+def bundle_crds(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
+    """``kustomize build config/crd/`` into the CRD bundle file, replaced atomically."""
+    kustomize = toolbox.binary("kustomize")
+    with runner.step(f"manifests: kustomize build {layout.crd_kustomization_dir}/"):
+        result = runner.run(
+            [kustomize, "build", f"{layout.crd_kustomization_dir.rstrip('/')}/"],
+            cwd=checkout.root, capture=True, what="kustomize build (CRD bundle)",
+            todo=f"Fix {layout.crd_kustomization_dir}/kustomization.yaml, then run 'kstasks manifests' again.",
+        )
+        if not runner.options.dry:
+            fsutil.write_if_changed(checkout.path(layout.crd_bundle), result.stdout.encode())
+
+
+def run_generate(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
+    """DeepCopy methods for the API types (controller-gen object)."""
+    controller_gen = toolbox.binary("controller-gen")
+    with runner.step("generate: controller-gen object"):
+        runner.run(
+            [controller_gen, f"object:headerFile={layout.object_header}", f"paths={_relative_source(layout)}"],
+            cwd=checkout.root, what="controller-gen (object)",
+            todo="Fix the API types, then run 'kstasks generate' again.",
+        )
+
+
+def gen_client_arguments(
+    checkout: Checkout, layout: Layout, code_generator_version: str, out_base: Path
+) -> tuple[list[str], Path]:
+    """kube::codegen::gen_client's arguments for this code-generator, and where it will write.
+
+    Before v0.30 the generators write to ``<output-base>/<import path>``: the output base is
+    a temporary directory in which the module path leads to the checkout's API (a symlink)
+    and to an empty staging tree for the clients. From v0.30 the staging tree is given as
+    ``--output-dir``.
+    """
+    generated_pkg = f"{checkout.module}/{layout.generated_dir.strip('/')}"
+    header = str(checkout.path(layout.client_header))
+    if semver_at_least(code_generator_version, OUTPUT_DIR_INTERFACE):
+        staged = out_base / "generated"
+        staged.mkdir(parents=True)
+        args = [
+            "--with-watch", "--output-dir", str(staged), "--output-pkg", generated_pkg,
+            "--boilerplate", header, str(checkout.path(layout.api_dir)),
+        ]
+        return args, staged
+    module_root = out_base / checkout.module
+    api_link = module_root / layout.api_dir.strip("/")
+    api_link.parent.mkdir(parents=True, exist_ok=True)
+    api_link.symlink_to(checkout.path(layout.api_dir), target_is_directory=True)
+    staged = module_root / layout.generated_dir.strip("/")
+    staged.mkdir(parents=True)
+    args = [
+        "--with-watch",
+        "--input-pkg-root", f"{checkout.module}/{layout.api_dir.strip('/')}",
+        "--output-pkg-root", generated_pkg,
+        "--output-base", str(out_base),
+        "--boilerplate", header,
+    ]
+    return args, staged
+
+
+
+_STALE_OUTPUT_CLEANUP_NOISE = re.compile(r"^fatal: Invalid path '.*kstasks-codegen-")
+"""kube_codegen.sh first deletes earlier outputs with `git grep` run in the checkout; our
+fresh output tree is outside it, so git complains. Nothing is there to delete: hide that."""
+
+
+def _gen_client_script() -> Path:
+    return Path(str(resources.files("kstasks") / "data" / "gen_client.sh"))
+
+
+def run_codegenclients(
+    checkout: Checkout,
+    layout: Layout,
+    toolbox: Toolbox,
+    imports: ImportSettings,
+    *,
+    ignore_go_version: bool,
+) -> None:
+    """Clientset, listers and informers (kube_codegen.sh gen_client --with-watch), then imports.
+
+    The previous ``pkg/generated`` stays in place until the new tree is complete.
+    """
+    checkout.require_git("kube_codegen.sh finds the API types with git grep")
+    script = toolbox.kube_codegen_script()
+    gobin = toolbox.ensure("code-generator")
+    version = toolbox.version_of("code-generator")
+    with tempfile.TemporaryDirectory(prefix="kstasks-codegen-") as temp:
+        args, staged = gen_client_arguments(checkout, layout, version, Path(temp))
+        with runner.step(f"codegenclients: kube_codegen.sh gen_client (code-generator {version})"):
+            runner.run(
+                ["bash", _gen_client_script(), script, *args],
+                cwd=checkout.root, env={"GOBIN": str(gobin)}, what="client generation (kube_codegen.sh)",
+                hide_stderr=_STALE_OUTPUT_CLEANUP_NOISE,
+                todo=f"Fix the API types; {layout.generated_dir} was left as it was.",
+            )
+        if runner.options.dry:
+            return
+        if not fsutil.tree_files(staged):
+            raise runner.stop(
+                "client generation produced no files",
+                f"Check the +genclient markers in {layout.api_dir}/**/types.go; "
+                f"{layout.generated_dir} was left as it was.",
+            )
+        with runner.step("codegenclients: imports of the generated clients"):
+            normalise_imports(staged, checkout, imports, toolbox, report=False)
+        fsutil.replace_tree(staged, checkout.path(layout.generated_dir))
+    run_imports(checkout, imports, toolbox, ignore_go_version=ignore_go_version)
+
+
+def normalise_imports(
+    root: Path, checkout: Checkout, imports: ImportSettings, toolbox: Toolbox, *, report: bool = True
+) -> None:
+    """Order the Go imports below ``root`` with the configured tool."""
+    rules = imports.rules(checkout)
+    if imports.tool == "openshift-goimports":
+        goimports.run_openshift_goimports(toolbox.binary("openshift-goimports"), root, rules)
+        return
+    changed = goimports.normalise_tree(root, rules)
+    for path in changed if report else ():
+        runner.say(f"imports: {path.relative_to(root)} updated")
+
+
+def run_imports(checkout: Checkout, imports: ImportSettings, toolbox: Toolbox, *, ignore_go_version: bool) -> None:
+    """``make imports``: verify-go-versions, then order the imports of every Go file."""
+    golang.verify_go_versions(checkout.root, ignore=ignore_go_version)
+    with runner.step("imports"):
+        normalise_imports(checkout.root, checkout, imports, toolbox)
+
+
+def run_all_generated(
+    checkout: Checkout, layout: Layout, toolbox: Toolbox, imports: ImportSettings, *, ignore_go_version: bool
+) -> None:
+    """``make all-generated``: manifests, generate, codegenclients."""
+    run_manifests(checkout, layout, toolbox)
+    run_generate(checkout, layout, toolbox)
+    run_codegenclients(checkout, layout, toolbox, imports, ignore_go_version=ignore_go_version)
+
+
+def tools_for(step: str, imports: ImportSettings) -> list[str]:
+    """The pinned tools a code generation step needs."""
+    needed = {
+        "manifests": ["controller-gen", "kustomize"],
+        "generate": ["controller-gen"],
+        "codegenclients": ["code-generator"],
+        "imports": [],
+        "all-generated": ["controller-gen", "kustomize", "code-generator"],
+    }[step]
+    if imports.tool == "openshift-goimports" and step in ("codegenclients", "imports", "all-generated"):
+        needed.append("openshift-goimports")
+    return needed

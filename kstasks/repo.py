@@ -1,0 +1,90 @@
+"""The target checkout: which directory a task works on, and what it is."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from kstasks import runner
+
+_MODULE_RE = re.compile(r"^module\s+(\S+)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A KubeStellar-shaped Go checkout."""
+
+    root: Path
+    """The directory holding go.mod."""
+    module: str
+    """The Go module path declared in go.mod."""
+    git_root: Path | None
+    """The top of the git work tree holding ``root`` (may be a parent), or None."""
+
+    def path(self, relative: str) -> Path:
+        """An absolute path inside the checkout."""
+        return self.root / relative
+
+    def require_git(self, why: str) -> Path:
+        """The git work tree's top, or exit 2 explaining ``why`` git is needed."""
+        if self.git_root is None:
+            raise runner.usage_error(
+                f"{self.root} is not inside a git work tree ({why})",
+                "Run this in a git checkout of the repository.",
+            )
+        return self.git_root
+
+
+def git_toplevel(directory: Path) -> Path | None:
+    """The top of the git work tree holding ``directory``, or None."""
+    if shutil.which("git") is None:
+        return None
+    result = runner.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=directory, capture=True, query=True, check=False, quiet=True
+    )
+    if result.returncode != 0:
+        return None
+    return Path(result.stdout.strip()).resolve()
+
+
+def resolve_root(configured: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Path:
+    """KSTASKS_REPO, else the configured ``kstasks.repo``, else the git top-level of ``cwd``."""
+    here = (cwd or Path.cwd()).resolve()
+    chosen = os.environ.get("KSTASKS_REPO") or (os.fspath(configured) if configured else "")
+    if chosen:
+        return (here / Path(chosen).expanduser()).resolve()
+    top = git_toplevel(here)
+    return top if top is not None else here
+
+
+def read_module_path(go_mod: Path) -> str:
+    """The module path declared in ``go_mod``."""
+    match = _MODULE_RE.search(go_mod.read_text())
+    if not match:
+        raise runner.usage_error(f"{go_mod} declares no module", "Add a 'module <path>' line to go.mod.")
+    return match[1].strip('"')
+
+
+def load_checkout(root: Path) -> Checkout:
+    """The checkout at ``root``; exit 2 if it is not a Go module."""
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise runner.usage_error(
+            f"{root} is not a directory",
+            "Point KSTASKS_REPO (or the kstasks.repo setting) at a KubeStellar checkout.",
+        )
+    go_mod = root / "go.mod"
+    if not go_mod.is_file():
+        raise runner.usage_error(
+            f"{root} is not a KubeStellar-shaped checkout: expected a go.mod file there",
+            "Run from a KubeStellar checkout, or point KSTASKS_REPO (or kstasks.repo) at one.",
+        )
+    return Checkout(root=root, module=read_module_path(go_mod), git_root=git_toplevel(root))
+
+
+def find_checkout(configured: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Checkout:
+    """Resolve and load the target checkout in one step."""
+    return load_checkout(resolve_root(configured, cwd=cwd))

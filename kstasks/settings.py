@@ -1,0 +1,67 @@
+"""Defaults: the values KubeStellar v0.24.0's Makefile and scripts use.
+
+They become the ``kstasks`` section of the Invoke config (``ns.configure``), so
+``invoke.yaml`` and ``INVOKE_KSTASKS_*`` environment variables override them, and task
+flags override those. The Makefile's own variables (``CONTROLLER_TOOLS_VERSION``,
+``CODE_GEN_VER``, ...) are honoured from the environment as the defaults they replace.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # The checkout to work on; empty means KSTASKS_REPO, else the git top-level of the cwd.
+    "repo": "",
+    # Where pinned tools are installed; empty means $XDG_CACHE_HOME/kstasks/tools.
+    "tools_dir": "",
+    "versions": {
+        "controller_tools": "v0.13.0",
+        # controller-tools v0.13 breaks when built with newer Go; the Makefile pins this.
+        "controller_tools_gotoolchain": "go1.21.8",
+        "kustomize": "v5.3.0",
+        "code_generator": "v0.28.2",
+        "openshift_goimports": "4cd858e694d7dfa32a2e697e0e4bab245c215cf3",
+    },
+    "codegen": {
+        "api_dir": "api",
+        "rbac_role_name": "manager-role",
+        "crd_bases_dir": "config/crd/bases",
+        "crd_kustomization_dir": "config/crd",
+        "crd_bundle": "pkg/crd/files/crds.yaml",
+        "object_header": "hack/boilerplate/boilerplate.go.txt",
+        "client_header": "hack/boilerplate/boilerplate.generatego.txt",
+        "generated_dir": "pkg/generated",
+        "verify_paths": ["api", "config/crd/bases", "pkg/crd/files", "pkg/generated"],
+    },
+    "imports": {
+        # "builtin" (kstasks' port of openshift-goimports' ordering) or "openshift-goimports".
+        "tool": "builtin",
+        # Empty means the module path in go.mod.
+        "module": "",
+        "intermediates": ["github.com/kubestellar/kubeflex"],
+    },
+}
+
+MAKEFILE_ENV: dict[str, tuple[str, ...]] = {
+    "CONTROLLER_TOOLS_VERSION": ("versions", "controller_tools"),
+    "CODE_GEN_VER": ("versions", "code_generator"),
+    "OPENSHIFT_GOIMPORTS_VER": ("versions", "openshift_goimports"),
+}
+"""Makefile variables that a user may set in the environment, and the setting each one sets."""
+
+
+def defaults(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The v0.24.0 defaults with the Makefile variables found in ``environ`` applied."""
+    env = os.environ if environ is None else environ
+    result = copy.deepcopy(DEFAULTS)
+    for variable, path in MAKEFILE_ENV.items():
+        if env.get(variable):
+            section = result
+            for key in path[:-1]:
+                section = section[key]
+            section[path[-1]] = env[variable]
+    return result

@@ -1,0 +1,267 @@
+"""Pinned Go tools, installed with ``go install`` into a versioned cache shared by all checkouts.
+
+A tool is reused when the module version embedded in its binary (``go version -m``) is the
+pinned one; that check is remembered in a stamp keyed by the binary's size and mtime, so a
+later run costs one ``stat``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kstasks import golang, runner
+
+_SEMVER_RE = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+_COMMIT_RE = re.compile(r"^[0-9a-f]{7,40}$")
+_TOOLCHAIN_RE = re.compile(r"^(go\d+\.\d+(\.\d+)?((rc|beta)\d+)?|local|auto)?$")
+_STAMP = ".kstasks-verified.json"
+
+
+def _binary_name(package: str) -> str:
+    parts = package.split("/")
+    if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
+        return parts[-2]
+    return parts[-1]
+
+
+@dataclass(frozen=True)
+class GoTool:
+    """One ``go install``-able tool at a pinned version."""
+
+    name: str
+    module: str
+    packages: tuple[str, ...]
+    version_key: str
+    toolchain_key: str = ""
+    commit_pinned: bool = False
+    from_module_dir: bool = False
+    """Built inside the downloaded module, as kube_codegen.sh builds its generators (so its
+    own ``go install`` finds them up to date); such binaries report ``(devel)``."""
+
+    @property
+    def binaries(self) -> tuple[str, ...]:
+        """The executables ``go install`` writes (a major-version suffix is not part of the name)."""
+        return tuple(_binary_name(package) for package in self.packages)
+
+
+CODE_GENERATOR_BINARIES = ("applyconfiguration-gen", "client-gen", "informer-gen", "lister-gen")
+
+TOOLS: dict[str, GoTool] = {
+    tool.name: tool
+    for tool in (
+        GoTool(
+            "controller-gen", "sigs.k8s.io/controller-tools",
+            ("sigs.k8s.io/controller-tools/cmd/controller-gen",),
+            "controller_tools", toolchain_key="controller_tools_gotoolchain",
+        ),
+        GoTool("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", ("sigs.k8s.io/kustomize/kustomize/v5",), "kustomize"),
+        GoTool(
+            "code-generator", "k8s.io/code-generator",
+            tuple(f"k8s.io/code-generator/cmd/{name}" for name in CODE_GENERATOR_BINARIES),
+            "code_generator", from_module_dir=True,
+        ),
+        GoTool(
+            "openshift-goimports", "github.com/openshift-eng/openshift-goimports",
+            ("github.com/openshift-eng/openshift-goimports",), "openshift_goimports", commit_pinned=True,
+        ),
+    )
+}
+"""Every tool kstasks can install, by name."""
+
+
+def validate_version(tool: GoTool, version: str) -> None:
+    """Exit 2 unless ``version`` is a Go module version (or, for commit-pinned tools, a commit)."""
+    if _SEMVER_RE.match(version) or (tool.commit_pinned and _COMMIT_RE.match(version)):
+        return
+    expected = "vMAJOR.MINOR.PATCH or a commit hash" if tool.commit_pinned else "vMAJOR.MINOR.PATCH"
+    raise runner.usage_error(
+        f"invalid version {version!r} for {tool.name} (expected {expected})",
+        f"Fix kstasks.versions.{tool.version_key} in your invoke.yaml or environment.",
+    )
+
+
+def validate_toolchain(value: str) -> None:
+    """Exit 2 unless ``value`` is a GOTOOLCHAIN value such as ``go1.21.8`` (or empty)."""
+    if not _TOOLCHAIN_RE.match(value):
+        raise runner.usage_error(
+            f"invalid GOTOOLCHAIN {value!r} (expected something like go1.21.8)",
+            "Fix kstasks.versions.controller_tools_gotoolchain.",
+        )
+
+
+def semver_at_least(version: str, minimum: tuple[int, int, int]) -> bool:
+    """Whether Go module version ``version`` (``v0.30.1``) is at least ``minimum``."""
+    match = _SEMVER_RE.match(version)
+    if not match:
+        return False
+    return (int(match[1]), int(match[2]), int(match[3])) >= minimum
+
+
+def default_tools_dir() -> Path:
+    """``$XDG_CACHE_HOME/kstasks/tools`` (``~/.cache/kstasks/tools``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kstasks" / "tools"
+
+
+def _matches_pin(tool: GoTool, version: str, embedded: str) -> bool:
+    if tool.from_module_dir and embedded == "(devel)":
+        return True
+    if tool.commit_pinned and _COMMIT_RE.match(version):
+        return embedded.rsplit("-", 1)[-1] == version[:12]
+    return embedded == version
+
+
+def _embedded_versions(go: str, binaries: list[Path]) -> dict[Path, str]:
+    """The main-module version each binary was built from, read with ``go version -m``."""
+    result = runner.run(
+        [go, "version", "-m", *map(str, binaries)], capture=True, query=True, check=False, quiet=True
+    )
+    versions: dict[Path, str] = {}
+    current: Path | None = None
+    for line in result.stdout.splitlines():
+        if not line.startswith("\t"):
+            current = Path(line.split(":", 1)[0])
+            continue
+        fields = line.strip().split("\t")
+        if current is not None and fields[0] == "mod" and len(fields) >= 3:
+            versions[current] = fields[2]
+    return versions
+
+
+class Toolbox:
+    """The pinned tools for one run: installs what is missing, checks each tool once."""
+
+    def __init__(self, versions: Mapping[str, str], tools_dir: Path | None = None) -> None:
+        self.versions = dict(versions)
+        self.tools_dir = Path(tools_dir) if tools_dir else default_tools_dir()
+        self._ready: dict[str, Path] = {}
+
+    def version_of(self, name: str) -> str:
+        """The pinned version of tool ``name``."""
+        return self.versions[TOOLS[name].version_key]
+
+    def validate(self, names: list[str] | None = None) -> None:
+        """Exit 2 on any malformed version setting, before any work."""
+        for name in names or list(TOOLS):
+            tool = TOOLS[name]
+            validate_version(tool, self.versions[tool.version_key])
+            if tool.toolchain_key:
+                validate_toolchain(self.versions.get(tool.toolchain_key, ""))
+
+    def install_dir(self, name: str) -> Path:
+        """Where tool ``name`` lives at its pinned version (and toolchain)."""
+        tool = TOOLS[name]
+        label = self.version_of(name)
+        toolchain = self.versions.get(tool.toolchain_key, "") if tool.toolchain_key else ""
+        if toolchain:
+            label += f"-{toolchain}"
+        return self.tools_dir / name / label
+
+    def binary(self, name: str, binary: str | None = None) -> Path:
+        """The path of tool ``name`` (or one of its binaries), installed and checked."""
+        directory = self.ensure(name)
+        return directory / (binary or TOOLS[name].binaries[0])
+
+    def ensure(self, name: str) -> Path:
+        """Install tool ``name`` unless a checked copy is there; its directory."""
+        if name in self._ready:
+            return self._ready[name]
+        tool = TOOLS[name]
+        self.validate([name])
+        directory = self.install_dir(name)
+        if not self._verified(tool, directory):
+            self._install(tool, directory)
+            if not self._verified(tool, directory):
+                raise runner.stop(
+                    f"{name} installed but does not report version {self.version_of(name)}",
+                    f"Remove {directory} and run 'kstasks tools' again.",
+                )
+        self._ready[name] = directory
+        return directory
+
+    def _verified(self, tool: GoTool, directory: Path) -> bool:
+        binaries = [directory / binary for binary in tool.binaries]
+        if not all(path.is_file() and os.access(path, os.X_OK) for path in binaries):
+            return False
+        version = self.version_of(tool.name)
+        stamp = directory / _STAMP
+        fingerprint = {path.name: [path.stat().st_size, path.stat().st_mtime_ns, version] for path in binaries}
+        try:
+            if json.loads(stamp.read_text()) == fingerprint:
+                return True
+        except (OSError, ValueError):
+            pass
+        embedded = _embedded_versions(golang.require_go(), binaries)
+        if not all(_matches_pin(tool, version, embedded.get(path, "")) for path in binaries):
+            return False
+        stamp.write_text(json.dumps(fingerprint))
+        return True
+
+    def _install(self, tool: GoTool, directory: Path) -> None:
+        go = golang.require_go()
+        version = self.version_of(tool.name)
+        env = {"GOBIN": ""}
+        toolchain = self.versions.get(tool.toolchain_key, "") if tool.toolchain_key else ""
+        if toolchain:
+            env["GOTOOLCHAIN"] = toolchain
+        if tool.from_module_dir:
+            workdir, targets = self.module_dir(tool.name), list(tool.packages)
+        else:
+            workdir, targets = None, [f"{package}@{version}" for package in tool.packages]
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+        try:
+            env["GOBIN"] = str(staging)
+            with runner.step(f"install {tool.name} {version}"):
+                runner.run(
+                    [go, "install", *targets],
+                    cwd=workdir or staging, env=env, what=f"installing {tool.name} {version}",
+                    todo="Check the version, and that the Go module proxy is reachable.",
+                )
+            if runner.options.dry:
+                return
+            shutil.rmtree(directory, ignore_errors=True)
+            staging.rename(directory)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def module_dir(self, name: str) -> Path:
+        """The source of tool ``name``'s module at the pin, from the Go module cache."""
+        key = f"{name}@module"
+        if key in self._ready:
+            return self._ready[key]
+        tool = TOOLS[name]
+        version = self.version_of(name)
+        self.validate([name])
+        self.tools_dir.mkdir(parents=True, exist_ok=True)
+        result = runner.run(
+            [golang.require_go(), "mod", "download", "-json", f"{tool.module}@{version}"],
+            cwd=self.tools_dir, capture=True, query=True,
+            what=f"downloading {tool.module} {version}",
+            todo="Check the version, and that the Go module proxy is reachable.",
+        )
+        directory = Path(json.loads(result.stdout)["Dir"])
+        self._ready[key] = directory
+        return directory
+
+    def kube_codegen_script(self) -> Path:
+        """kube_codegen.sh of the pinned k8s.io/code-generator."""
+        script = self.module_dir("code-generator") / "kube_codegen.sh"
+        if not script.is_file():
+            raise runner.usage_error(
+                f"k8s.io/code-generator {self.version_of('code-generator')} has no kube_codegen.sh",
+                "Use code-generator v0.28.0 or newer (kstasks.versions.code_generator).",
+            )
+        return script
+
+    def install_all(self, names: list[str]) -> dict[str, Path]:
+        """Install and check each named tool; their directories."""
+        self.validate(names)
+        return {name: self.ensure(name) for name in names}
