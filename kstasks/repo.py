@@ -50,12 +50,26 @@ def git_toplevel(directory: Path) -> Path | None:
     return Path(result.stdout.strip()).resolve()
 
 
-def resolve_root(configured: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Path:
-    """KSTASKS_REPO, else the configured ``kstasks.repo``, else the git top-level of ``cwd``."""
+def resolve_root(
+    explicit: str | os.PathLike[str] | None = None,
+    configured: str | os.PathLike[str] | None = None,
+    *,
+    cwd: Path | None = None,
+    config_dir: Path | None = None,
+) -> Path:
+    """The checkout to work on.
+
+    ``explicit`` (a flag), else KSTASKS_REPO, else ``configured`` (the ``kstasks.repo``
+    setting, relative to ``config_dir``, the project's config directory), else the git
+    top-level of ``cwd``, else ``cwd``.
+    """
     here = (cwd or Path.cwd()).resolve()
-    chosen = os.environ.get("KSTASKS_REPO") or (os.fspath(configured) if configured else "")
-    if chosen:
-        return (here / Path(chosen).expanduser()).resolve()
+    if explicit:
+        return (here / Path(explicit).expanduser()).resolve()
+    if os.environ.get("KSTASKS_REPO"):
+        return (here / Path(os.environ["KSTASKS_REPO"]).expanduser()).resolve()
+    if configured:
+        return ((config_dir or here) / Path(configured).expanduser()).resolve()
     top = git_toplevel(here)
     return top if top is not None else here
 
@@ -85,6 +99,12 @@ def load_checkout(root: Path) -> Checkout:
     return Checkout(root=root, module=read_module_path(go_mod), git_root=git_toplevel(root))
 
 
-def find_checkout(configured: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Checkout:
+def find_checkout(
+    explicit: str | os.PathLike[str] | None = None,
+    configured: str | os.PathLike[str] | None = None,
+    *,
+    cwd: Path | None = None,
+    config_dir: Path | None = None,
+) -> Checkout:
     """Resolve and load the target checkout in one step."""
-    return load_checkout(resolve_root(configured, cwd=cwd))
+    return load_checkout(resolve_root(explicit, configured, cwd=cwd, config_dir=config_dir))

@@ -1,0 +1,125 @@
+"""Tasks for pinned tools, code generation and its verification."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from invoke import Collection, task
+from invoke.context import Context
+
+from kstasks import codegen, golang, runner, scaffold, verify
+from kstasks.repo import Checkout, find_checkout
+from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target, toolbox
+from kstasks.tools import TOOLS
+
+
+def _needed(step: str, c: Context) -> list[str]:
+    return codegen.tools_for(step, codegen.ImportSettings.from_config(c.config.kstasks.imports))
+
+
+@task(
+    iterable=["name"],
+    help={"name": "A tool to install (repeatable; default: those code generation uses)."},
+)
+def tools(c: Context, name: list[str] | None = None) -> None:
+    """Install the pinned Go tools into the shared versioned cache (and check them)."""
+    config = start(c)
+    box = toolbox(config)
+    names = list(name or _needed("all-generated", c))
+    for tool_name in names:
+        if tool_name not in TOOLS:
+            raise runner.usage_error(f"unknown tool {tool_name!r}", f"Choose from: {', '.join(TOOLS)}.")
+    for tool_name, directory in box.install_all(names).items():
+        print(f"{tool_name:22} {box.version_of(tool_name):12} {directory}")
+
+
+@task(help={"repo": REPO_HELP})
+def manifests(c: Context, repo: str | None = None) -> None:
+    """CRD, RBAC and webhook YAML from the API types, and the CRD bundle (make manifests)."""
+    t = target(c, repo, _needed("manifests", c))
+    codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+
+
+@task(help={"repo": REPO_HELP})
+def generate(c: Context, repo: str | None = None) -> None:
+    """DeepCopy methods for the API types (make generate)."""
+    t = target(c, repo, _needed("generate", c))
+    codegen.run_generate(t.checkout, t.layout, t.toolbox)
+
+
+@task(help={"repo": REPO_HELP})
+def codegenclients(c: Context, repo: str | None = None) -> None:
+    """Clientset, listers and informers under pkg/generated, then imports (make codegenclients)."""
+    t = target(c, repo, _needed("codegenclients", c))
+    codegen.run_codegenclients(t.checkout, t.layout, t.toolbox, t.imports, ignore_go_version=t.ignore_go_version)
+
+
+@task(help={"repo": REPO_HELP})
+def imports(c: Context, repo: str | None = None) -> None:
+    """Order Go imports: std, other, k8s.io, openshift, kubeflex, module (make imports)."""
+    t = target(c, repo, _needed("imports", c))
+    codegen.run_imports(t.checkout, t.imports, t.toolbox, ignore_go_version=t.ignore_go_version)
+
+
+def _generate_all(t: Target) -> Callable[[Checkout], None]:
+    """all-generated with ``t``'s settings, for any checkout (verify-codegen's worktree copy)."""
+
+    def generate_all(checkout: Checkout) -> None:
+        codegen.run_all_generated(checkout, t.layout, t.toolbox, t.imports, ignore_go_version=t.ignore_go_version)
+
+    return generate_all
+
+
+@task(name="all-generated", help={"repo": REPO_HELP})
+def all_generated(c: Context, repo: str | None = None) -> None:
+    """Every generated file: manifests, generate, codegenclients (make all-generated)."""
+    t = target(c, repo, _needed("all-generated", c))
+    _generate_all(t)(t.checkout)
+
+
+@task(name="verify-go-versions", help={"repo": REPO_HELP})
+def verify_go_versions(c: Context, repo: str | None = None) -> None:
+    """Check the installed Go against go.mod's go directive (IGNORE_GO_VERSION skips)."""
+    t = target(c, repo, [])
+    golang.verify_go_versions(t.checkout.root, ignore=t.ignore_go_version)
+
+
+@task(
+    name="verify-codegen",
+    help={
+        "repo": REPO_HELP,
+        "in-place": "Regenerate in the working tree, as hack/verify-codegen.sh did (refuses a dirty tree).",
+    },
+)
+def verify_codegen(c: Context, repo: str | None = None, in_place: bool = False) -> None:
+    """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
+    t = target(c, repo, _needed("all-generated", c))
+    verify.verify_codegen(
+        t.checkout,
+        t.layout.verify_paths,
+        _generate_all(t),
+        in_place=in_place,
+        fix_command=f"{program_name()} all-generated",
+    )
+
+
+@task(
+    help={
+        "path": "The KubeStellar checkout to set up (default: the target checkout).",
+        "force": "Overwrite files that are already there.",
+    }
+)
+def init(c: Context, path: str | None = None, force: bool = False) -> None:
+    """Write tasks.py, noxfile.py and a pull-request workflow into a KubeStellar checkout."""
+    config = start(c)
+    checkout = find_checkout(path, config.get("repo") if path is None else None, config_dir=project_dir(c))
+    for written in scaffold.init_checkout(checkout.root, force=force):
+        print(f"wrote {written.relative_to(checkout.root)}")
+
+
+def collection() -> Collection:
+    """These tasks as a collection (added flat to the root namespace)."""
+    return Collection(
+        tools, manifests, generate, codegenclients, imports, all_generated,
+        verify_go_versions, verify_codegen, init,
+    )

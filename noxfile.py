@@ -1,0 +1,36 @@
+"""Nox sessions over kstasks (see `nox --list`; `nox -t ci -l --json` feeds a CI matrix).
+
+Each session installs kstasks into its own virtualenv and runs one kstasks step on this
+checkout: `nox -s generate`, `nox -s verify`, `nox -s tests`, `nox -s lint`.
+"""
+
+import nox
+
+from kstasks import noxsessions
+
+nox.options.sessions = ["verify"]
+nox.options.reuse_venv = "yes"
+
+
+@nox.session(tags=["codegen"])
+def generate(session: nox.Session) -> None:
+    """Regenerate every derived file (all-generated)."""
+    noxsessions.generate(session)
+
+
+@nox.session(tags=["verify", "ci"])
+def verify(session: nox.Session) -> None:
+    """verify-go-versions and verify-codegen (in an isolated worktree)."""
+    noxsessions.verify(session)
+
+
+@nox.session(tags=["test", "ci"])
+def tests(session: nox.Session) -> None:
+    """The checkout's tests."""
+    noxsessions.tests(session)
+
+
+@nox.session(tags=["lint", "ci"])
+def lint(session: nox.Session) -> None:
+    """The checkout's linters."""
+    noxsessions.lint(session)
