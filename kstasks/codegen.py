@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kstasks import fsutil, golang, goimports, runner
+from kstasks import fsutil, goimports, golang, runner
 from kstasks.repo import Checkout
 from kstasks.tools import Toolbox, semver_at_least
 
@@ -86,10 +86,15 @@ def run_manifests(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
     with runner.step("manifests: controller-gen rbac, crd, webhook"):
         runner.run(
             [
-                controller_gen, f"rbac:roleName={layout.rbac_role_name}", "crd", "webhook",
-                f"paths={_relative_source(layout)}", f"output:crd:artifacts:config={layout.crd_bases_dir}",
+                controller_gen,
+                f"rbac:roleName={layout.rbac_role_name}",
+                "crd",
+                "webhook",
+                f"paths={_relative_source(layout)}",
+                f"output:crd:artifacts:config={layout.crd_bases_dir}",
             ],
-            cwd=checkout.root, what="controller-gen (manifests)",
+            cwd=checkout.root,
+            what="controller-gen (manifests)",
             todo="Fix the kubebuilder markers in the API types, then run 'kstasks manifests' again.",
         )
     bundle_crds(checkout, layout, toolbox)
@@ -101,8 +106,10 @@ def bundle_crds(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
     with runner.step(f"manifests: kustomize build {layout.crd_kustomization_dir}/"):
         result = runner.run(
             [kustomize, "build", f"{layout.crd_kustomization_dir.rstrip('/')}/"],
-            cwd=checkout.root, capture=True, what="kustomize build (CRD bundle)",
-            todo=f"Fix {layout.crd_kustomization_dir}/kustomization.yaml, then run 'kstasks manifests' again.",
+            cwd=checkout.root,
+            capture=True,
+            what="kustomize build (CRD bundle)",
+            todo=f"Fix {layout.crd_kustomization_dir}/kustomization.yaml, then run manifests again.",
         )
         if not runner.options.dry:
             fsutil.write_if_changed(checkout.path(layout.crd_bundle), result.stdout.encode())
@@ -113,8 +120,13 @@ def run_generate(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
     controller_gen = toolbox.binary("controller-gen")
     with runner.step("generate: controller-gen object"):
         runner.run(
-            [controller_gen, f"object:headerFile={layout.object_header}", f"paths={_relative_source(layout)}"],
-            cwd=checkout.root, what="controller-gen (object)",
+            [
+                controller_gen,
+                f"object:headerFile={layout.object_header}",
+                f"paths={_relative_source(layout)}",
+            ],
+            cwd=checkout.root,
+            what="controller-gen (object)",
             todo="Fix the API types, then run 'kstasks generate' again.",
         )
 
@@ -135,8 +147,14 @@ def gen_client_arguments(
         staged = out_base / "generated"
         staged.mkdir(parents=True)
         args = [
-            "--with-watch", "--output-dir", str(staged), "--output-pkg", generated_pkg,
-            "--boilerplate", header, str(checkout.path(layout.api_dir)),
+            "--with-watch",
+            "--output-dir",
+            str(staged),
+            "--output-pkg",
+            generated_pkg,
+            "--boilerplate",
+            header,
+            str(checkout.path(layout.api_dir)),
         ]
         return args, staged
     module_root = out_base / checkout.module
@@ -147,13 +165,16 @@ def gen_client_arguments(
     staged.mkdir(parents=True)
     args = [
         "--with-watch",
-        "--input-pkg-root", f"{checkout.module}/{layout.api_dir.strip('/')}",
-        "--output-pkg-root", generated_pkg,
-        "--output-base", str(out_base),
-        "--boilerplate", header,
+        "--input-pkg-root",
+        f"{checkout.module}/{layout.api_dir.strip('/')}",
+        "--output-pkg-root",
+        generated_pkg,
+        "--output-base",
+        str(out_base),
+        "--boilerplate",
+        header,
     ]
     return args, staged
-
 
 
 _STALE_OUTPUT_CLEANUP_NOISE = re.compile(r"^fatal: Invalid path '.*kstasks-codegen-")
@@ -186,7 +207,9 @@ def run_codegenclients(
         with runner.step(f"codegenclients: kube_codegen.sh gen_client (code-generator {version})"):
             runner.run(
                 ["bash", _gen_client_script(), script, *args],
-                cwd=checkout.root, env={"GOBIN": str(gobin)}, what="client generation (kube_codegen.sh)",
+                cwd=checkout.root,
+                env={"GOBIN": str(gobin), **toolbox.tool_env("code-generator")},
+                what="client generation (kube_codegen.sh)",
                 hide_stderr=_STALE_OUTPUT_CLEANUP_NOISE,
                 todo=f"Fix the API types; {layout.generated_dir} was left as it was.",
             )
@@ -217,7 +240,9 @@ def normalise_imports(
         runner.say(f"imports: {path.relative_to(root)} updated")
 
 
-def run_imports(checkout: Checkout, imports: ImportSettings, toolbox: Toolbox, *, ignore_go_version: bool) -> None:
+def run_imports(
+    checkout: Checkout, imports: ImportSettings, toolbox: Toolbox, *, ignore_go_version: bool
+) -> None:
     """``make imports``: verify-go-versions, then order the imports of every Go file."""
     golang.verify_go_versions(checkout.root, ignore=ignore_go_version)
     with runner.step("imports"):

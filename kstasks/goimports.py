@@ -92,9 +92,7 @@ def order_specs(specs: Iterable[ImportSpec], rules: ImportRules) -> list[list[Im
         bucket = next((name for name, pattern in tried if pattern.search(spec.path)), "standard")
         groups[bucket].add(spec)
     return [
-        sorted(groups[name], key=lambda s: (s.path, s.name or ""))
-        for name in rules.order()
-        if groups[name]
+        sorted(groups[name], key=lambda s: (s.path, s.name or "")) for name in rules.order() if groups[name]
     ]
 
 
@@ -150,8 +148,13 @@ def gofmt_files(files: list[Path], cwd: Path) -> None:
     unformatted: list[str] = []
     for start in range(0, len(files), _GOFMT_BATCH):
         listed = runner.run(
-            [gofmt, "-l", *map(str, files[start : start + _GOFMT_BATCH])], cwd=cwd, capture=True,
-            query=True, quiet=True, what="gofmt -l", todo="Fix the Go syntax errors gofmt reports.",
+            [gofmt, "-l", *map(str, files[start : start + _GOFMT_BATCH])],
+            cwd=cwd,
+            capture=True,
+            query=True,
+            quiet=True,
+            what="gofmt -l",
+            todo="Fix the Go syntax errors gofmt reports.",
         )
         unformatted += [line for line in listed.stdout.splitlines() if line.strip()]
     if unformatted:

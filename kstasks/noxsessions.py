@@ -11,7 +11,9 @@ from kstasks import __version__
 def _source_dir() -> Path | None:
     """This kstasks' source tree, when it runs from one (an editable install or a checkout)."""
     candidate = Path(__file__).resolve().parent.parent
-    return candidate if (candidate / "pyproject.toml").is_file() and (candidate / "kstasks").is_dir() else None
+    return (
+        candidate if (candidate / "pyproject.toml").is_file() and (candidate / "kstasks").is_dir() else None
+    )
 
 
 def in_project(root: Path | None = None) -> bool:

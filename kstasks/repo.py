@@ -43,7 +43,12 @@ def git_toplevel(directory: Path) -> Path | None:
     if shutil.which("git") is None:
         return None
     result = runner.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=directory, capture=True, query=True, check=False, quiet=True
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=directory,
+        capture=True,
+        query=True,
+        check=False,
+        quiet=True,
     )
     if result.returncode != 0:
         return None

@@ -129,7 +129,12 @@ def run(
     try:
         if capture or stdin_data is not None:
             result = subprocess.run(
-                argv, cwd=workdir, env=full_env, capture_output=True, text=True, errors="replace",
+                argv,
+                cwd=workdir,
+                env=full_env,
+                capture_output=True,
+                text=True,
+                errors="replace",
                 input=stdin_data,
             )
             stderr_tail = result.stderr.splitlines()[-STDERR_TAIL_LINES:]

@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
         "controller_tools_gotoolchain": "go1.21.8",
         "kustomize": "v5.3.0",
         "code_generator": "v0.28.2",
+        # Set (e.g. go1.23.8) when the pinned code-generator does not build with PATH's Go;
+        # kube_codegen.sh then also runs under it.
+        "code_generator_gotoolchain": "",
         "openshift_goimports": "4cd858e694d7dfa32a2e697e0e4bab245c215cf3",
     },
     "codegen": {

@@ -57,19 +57,32 @@ TOOLS: dict[str, GoTool] = {
     tool.name: tool
     for tool in (
         GoTool(
-            "controller-gen", "sigs.k8s.io/controller-tools",
+            "controller-gen",
+            "sigs.k8s.io/controller-tools",
             ("sigs.k8s.io/controller-tools/cmd/controller-gen",),
-            "controller_tools", toolchain_key="controller_tools_gotoolchain",
+            "controller_tools",
+            toolchain_key="controller_tools_gotoolchain",
         ),
-        GoTool("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", ("sigs.k8s.io/kustomize/kustomize/v5",), "kustomize"),
         GoTool(
-            "code-generator", "k8s.io/code-generator",
+            "kustomize",
+            "sigs.k8s.io/kustomize/kustomize/v5",
+            ("sigs.k8s.io/kustomize/kustomize/v5",),
+            "kustomize",
+        ),
+        GoTool(
+            "code-generator",
+            "k8s.io/code-generator",
             tuple(f"k8s.io/code-generator/cmd/{name}" for name in CODE_GENERATOR_BINARIES),
-            "code_generator", from_module_dir=True,
+            "code_generator",
+            toolchain_key="code_generator_gotoolchain",
+            from_module_dir=True,
         ),
         GoTool(
-            "openshift-goimports", "github.com/openshift-eng/openshift-goimports",
-            ("github.com/openshift-eng/openshift-goimports",), "openshift_goimports", commit_pinned=True,
+            "openshift-goimports",
+            "github.com/openshift-eng/openshift-goimports",
+            ("github.com/openshift-eng/openshift-goimports",),
+            "openshift_goimports",
+            commit_pinned=True,
         ),
     )
 }
@@ -152,14 +165,22 @@ class Toolbox:
         for name in names or list(TOOLS):
             tool = TOOLS[name]
             validate_version(tool, self.versions[tool.version_key])
-            if tool.toolchain_key:
-                validate_toolchain(self.versions.get(tool.toolchain_key, ""))
+            validate_toolchain(self.toolchain_of(name))
+
+    def toolchain_of(self, name: str) -> str:
+        """The GOTOOLCHAIN tool ``name`` is built (and, for generators, run) with; empty for PATH's go."""
+        key = TOOLS[name].toolchain_key
+        return str(self.versions.get(key) or "") if key else ""
+
+    def tool_env(self, name: str) -> dict[str, str]:
+        """Environment additions for building or running tool ``name``."""
+        toolchain = self.toolchain_of(name)
+        return {"GOTOOLCHAIN": toolchain} if toolchain else {}
 
     def install_dir(self, name: str) -> Path:
         """Where tool ``name`` lives at its pinned version (and toolchain)."""
-        tool = TOOLS[name]
         label = self.version_of(name)
-        toolchain = self.versions.get(tool.toolchain_key, "") if tool.toolchain_key else ""
+        toolchain = self.toolchain_of(name)
         if toolchain:
             label += f"-{toolchain}"
         return self.tools_dir / name / label
@@ -178,6 +199,8 @@ class Toolbox:
         directory = self.install_dir(name)
         if not self._verified(tool, directory):
             self._install(tool, directory)
+            if runner.options.dry:
+                return directory
             if not self._verified(tool, directory):
                 raise runner.stop(
                     f"{name} installed but does not report version {self.version_of(name)}",
@@ -192,7 +215,9 @@ class Toolbox:
             return False
         version = self.version_of(tool.name)
         stamp = directory / _STAMP
-        fingerprint = {path.name: [path.stat().st_size, path.stat().st_mtime_ns, version] for path in binaries}
+        fingerprint = {
+            path.name: [path.stat().st_size, path.stat().st_mtime_ns, version] for path in binaries
+        }
         try:
             if json.loads(stamp.read_text()) == fingerprint:
                 return True
@@ -207,10 +232,7 @@ class Toolbox:
     def _install(self, tool: GoTool, directory: Path) -> None:
         go = golang.require_go()
         version = self.version_of(tool.name)
-        env = {"GOBIN": ""}
-        toolchain = self.versions.get(tool.toolchain_key, "") if tool.toolchain_key else ""
-        if toolchain:
-            env["GOTOOLCHAIN"] = toolchain
+        env = self.tool_env(tool.name)
         if tool.from_module_dir:
             workdir, targets = self.module_dir(tool.name), list(tool.packages)
         else:
@@ -222,7 +244,9 @@ class Toolbox:
             with runner.step(f"install {tool.name} {version}"):
                 runner.run(
                     [go, "install", *targets],
-                    cwd=workdir or staging, env=env, what=f"installing {tool.name} {version}",
+                    cwd=workdir or staging,
+                    env=env,
+                    what=f"installing {tool.name} {version}",
                     todo="Check the version, and that the Go module proxy is reachable.",
                 )
             if runner.options.dry:
@@ -243,7 +267,10 @@ class Toolbox:
         self.tools_dir.mkdir(parents=True, exist_ok=True)
         result = runner.run(
             [golang.require_go(), "mod", "download", "-json", f"{tool.module}@{version}"],
-            cwd=self.tools_dir, capture=True, query=True,
+            cwd=self.tools_dir,
+            env=self.tool_env(name),
+            capture=True,
+            query=True,
             what=f"downloading {tool.module} {version}",
             todo="Check the version, and that the Go module proxy is reachable.",
         )

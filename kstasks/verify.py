@@ -61,7 +61,10 @@ def _status(git_root: Path, checkout_root: Path, paths: Sequence[str]) -> list[t
     """``git status`` entries (code, path relative to the checkout) under ``paths``."""
     result = runner.run(
         ["git", "status", "--porcelain=1", "-z", "--untracked-files=all", "--", *paths],
-        cwd=checkout_root, capture=True, query=True, what="git status",
+        cwd=checkout_root,
+        capture=True,
+        query=True,
+        what="git status",
     )
     prefix = checkout_root.relative_to(git_root).as_posix()
     entries = []
@@ -95,7 +98,11 @@ def check_isolated(checkout: Checkout, paths: Sequence[str], generate_all: Gener
     """Regenerate HEAD in a temporary worktree; the drift and the commit checked."""
     git_root = checkout.require_git("verify-codegen checks the committed content")
     head = runner.run(
-        ["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=git_root, capture=True, query=True, check=False
+        ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
+        cwd=git_root,
+        capture=True,
+        query=True,
+        check=False,
     ).stdout.strip()
     if not head:
         raise runner.usage_error(f"{git_root} has no commit to check", "Commit the files, or use --in-place.")
@@ -103,8 +110,10 @@ def check_isolated(checkout: Checkout, paths: Sequence[str], generate_all: Gener
     tree = temp / "tree"
     try:
         runner.run(
-            ["git", "worktree", "add", "--detach", "--quiet", str(tree), head], cwd=git_root,
-            what="git worktree add", todo="Check that the repository is not corrupt and /tmp has room.",
+            ["git", "worktree", "add", "--detach", "--quiet", str(tree), head],
+            cwd=git_root,
+            what="git worktree add",
+            todo="Check that the repository is not corrupt and /tmp has room.",
         )
         copy_root = tree / checkout.root.relative_to(git_root)
         copy = load_checkout(copy_root)
@@ -114,7 +123,10 @@ def check_isolated(checkout: Checkout, paths: Sequence[str], generate_all: Gener
         if not drift.clean:
             if drift.missing:
                 runner.run(
-                    ["git", "add", "--intent-to-add", "--", *drift.missing], cwd=copy_root, query=True, quiet=True
+                    ["git", "add", "--intent-to-add", "--", *drift.missing],
+                    cwd=copy_root,
+                    query=True,
+                    quiet=True,
                 )
             drift.diff = runner.run(
                 ["git", "diff", "--", *paths], cwd=copy_root, capture=True, query=True, quiet=True
@@ -122,7 +134,11 @@ def check_isolated(checkout: Checkout, paths: Sequence[str], generate_all: Gener
         return drift, head
     finally:
         runner.run(
-            ["git", "worktree", "remove", "--force", str(tree)], cwd=git_root, query=True, check=False, quiet=True,
+            ["git", "worktree", "remove", "--force", str(tree)],
+            cwd=git_root,
+            query=True,
+            check=False,
+            quiet=True,
             capture=True,
         )
         shutil.rmtree(temp, ignore_errors=True)

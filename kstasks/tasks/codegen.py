@@ -51,7 +51,9 @@ def generate(c: Context, repo: str | None = None) -> None:
 def codegenclients(c: Context, repo: str | None = None) -> None:
     """Clientset, listers and informers under pkg/generated, then imports (make codegenclients)."""
     t = target(c, repo, _needed("codegenclients", c))
-    codegen.run_codegenclients(t.checkout, t.layout, t.toolbox, t.imports, ignore_go_version=t.ignore_go_version)
+    codegen.run_codegenclients(
+        t.checkout, t.layout, t.toolbox, t.imports, ignore_go_version=t.ignore_go_version
+    )
 
 
 @task(help={"repo": REPO_HELP})
@@ -65,7 +67,9 @@ def _generate_all(t: Target) -> Callable[[Checkout], None]:
     """all-generated with ``t``'s settings, for any checkout (verify-codegen's worktree copy)."""
 
     def generate_all(checkout: Checkout) -> None:
-        codegen.run_all_generated(checkout, t.layout, t.toolbox, t.imports, ignore_go_version=t.ignore_go_version)
+        codegen.run_all_generated(
+            checkout, t.layout, t.toolbox, t.imports, ignore_go_version=t.ignore_go_version
+        )
 
     return generate_all
 
@@ -120,6 +124,13 @@ def init(c: Context, path: str | None = None, force: bool = False) -> None:
 def collection() -> Collection:
     """These tasks as a collection (added flat to the root namespace)."""
     return Collection(
-        tools, manifests, generate, codegenclients, imports, all_generated,
-        verify_go_versions, verify_codegen, init,
+        tools,
+        manifests,
+        generate,
+        codegenclients,
+        imports,
+        all_generated,
+        verify_go_versions,
+        verify_codegen,
+        init,
     )

@@ -1,0 +1,5 @@
+"""``python -m kstasks``: the kstasks command."""
+
+from kstasks.cli import main
+
+main()

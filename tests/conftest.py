@@ -1,0 +1,81 @@
+"""Shared fixtures: copies of the bundled sample repository, and running the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kstasks import runner
+
+PROJECT = Path(__file__).resolve().parent.parent
+SAMPLE = PROJECT / "sample"
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd`` and return its stdout."""
+    return subprocess.run(
+        ["git", "-c", "user.email=test@kstasks.invalid", "-c", "user.name=test", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def make_sample_repo(dest: Path) -> Path:
+    """A copy of the sample at ``dest``, as a git repository with one commit."""
+    shutil.copytree(SAMPLE, dest)
+    git(dest, "init", "--quiet", "--initial-branch=main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "--quiet", "-m", "sample")
+    return dest
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file below ``root`` (outside .git) with the sha256 of its bytes."""
+    digests = {}
+    for path in sorted(root.rglob("*")):
+        if ".git" in path.relative_to(root).parts or not path.is_file():
+            continue
+        digests[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+@pytest.fixture
+def sample_repo(tmp_path: Path) -> Path:
+    """The sample as a fresh git repository in a directory that is not under any GOPATH."""
+    return make_sample_repo(tmp_path / "somewhere" / "checkout")
+
+
+@pytest.fixture(autouse=True)
+def _reset_runner() -> Iterator[None]:
+    """Each test starts with a runner that is not in dry-run mode and knows no secrets."""
+    runner.options.dry = False
+    runner.options.echo = True
+    runner.options.secrets.clear()
+    yield
+    runner.options.dry = False
+    runner.options.secrets.clear()
+
+
+def kstasks(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """Run the kstasks command as a user would, capturing its output."""
+    full_env = {key: value for key, value in os.environ.items() if key != "KSTASKS_REPO"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "kstasks", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -1,0 +1,5 @@
+package a
+
+import "example.com/kssample/x"
+
+var _ = x.A

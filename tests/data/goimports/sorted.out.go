@@ -1,0 +1,9 @@
+package a
+
+import (
+	"fmt"
+
+	"k8s.io/client-go/rest"
+
+	"example.com/kssample/x"
+)

@@ -1,0 +1,98 @@
+"""The one runner: echo, dry-run, secrets, failures."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from invoke.exceptions import Exit
+
+from kstasks import runner
+
+
+def test_echoes_the_command_with_its_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    runner.run([sys.executable, "-c", "print(1)"], env={"GOBIN": "/x y"})
+    err = capsys.readouterr().err
+    assert f"+ GOBIN='/x y' {sys.executable} -c 'print(1)'" in err
+
+
+def test_failure_names_command_exit_code_and_stderr_tail() -> None:
+    script = "import sys\nfor i in range(40): print('line', i, file=sys.stderr)\nsys.exit(3)"
+    with pytest.raises(Exit) as caught:
+        runner.run([sys.executable, "-c", script], what="the probe", todo="Do X.")
+    message = caught.value.message
+    assert caught.value.code == runner.FAILURE
+    assert "exit code 3" in message
+    assert "line 39" in message and "line 5\n" not in message
+    assert message.splitlines()[-1] == "error: the probe failed. Do X."
+
+
+def test_captured_failure_keeps_stderr_tail() -> None:
+    with pytest.raises(Exit) as caught:
+        runner.run([sys.executable, "-c", "import sys; sys.exit('boom')"], capture=True)
+    assert "boom" in caught.value.message
+
+
+def test_missing_program_is_a_usage_error() -> None:
+    with pytest.raises(Exit) as caught:
+        runner.run(["kstasks-no-such-program"])
+    assert caught.value.code == runner.USAGE
+    assert "not installed" in caught.value.message
+
+
+def test_dry_run_prints_but_does_not_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runner.configure(dry=True)
+    marker = tmp_path / "ran"
+    runner.run([sys.executable, "-c", f"open({str(marker)!r}, 'w')"])
+    assert not marker.exists()
+    assert str(marker) in capsys.readouterr().err
+
+
+def test_queries_run_even_in_dry_run() -> None:
+    runner.configure(dry=True)
+    result = runner.run([sys.executable, "-c", "print(42)"], capture=True, query=True)
+    assert result.stdout.strip() == "42"
+
+
+def test_secrets_never_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    runner.add_secret("s3cr3t-value")
+    with pytest.raises(Exit) as caught:
+        runner.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; print('token s3cr3t-value', file=sys.stderr); sys.exit(1)",
+                "--password=s3cr3t-value",
+            ],
+            env={"GITHUB_TOKEN": "other-secret"},
+        )
+    out = capsys.readouterr()
+    assert "s3cr3t-value" not in out.err + out.out + caught.value.message
+    assert "other-secret" not in out.err + caught.value.message
+    assert "GITHUB_TOKEN=***" in out.err
+
+
+def test_hidden_stderr_lines_are_dropped(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    runner.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; print('noise', 1, file=sys.stderr); print('keep', file=sys.stderr)",
+        ],
+        hide_stderr=re.compile("^noise"),
+    )
+    err = capsys.readouterr().err
+    assert "\nkeep\n" in err and "noise 1" not in err
+
+
+def test_step_reports_duration_and_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    with runner.step("thing"):
+        pass
+    with pytest.raises(RuntimeError), runner.step("other"):
+        raise RuntimeError("x")
+    err = capsys.readouterr().err
+    assert "==> thing: done in" in err
+    assert "==> other: failed after" in err
