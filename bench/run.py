@@ -1,0 +1,120 @@
+"""Benchmark kstasks against the Makefile-equivalent baseline on the bundled sample.
+
+Run: ``python3 bench/run.py [--runs N]``. Each case is timed as a user would run it
+(a fresh process), after one warm-up run of each side so Go caches and tools are warm;
+the table shows the medians and their ratio (kstasks / baseline: below 1 is faster).
+Results are also written to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+sys.path.insert(0, str(PROJECT))
+
+from kstasks import settings, tools  # noqa: E402
+
+
+@dataclass
+class Case:
+    """One comparison: the baseline command and the kstasks command, run in a prepared checkout."""
+
+    name: str
+    baseline: list[str]
+    kstasks: list[str]
+    env: dict[str, str]
+
+
+def prepare_checkout(dest: Path) -> Path:
+    """A git repository holding a copy of the sample."""
+    shutil.copytree(PROJECT / "sample", dest)
+    identity = ["-c", "user.name=bench", "-c", "user.email=bench@kstasks.invalid"]
+    for args in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-qm", "sample"]):
+        subprocess.run(["git", *args], cwd=dest, check=True)
+    return dest
+
+
+def baseline_env(work: Path) -> dict[str, str]:
+    """The tool paths the baseline script takes, at kstasks' pins."""
+    box = tools.Toolbox(settings.defaults()["versions"])
+    box.install_all(["controller-gen", "kustomize", "code-generator"])
+    imports = os.environ.get("OPENSHIFT_GOIMPORTS") or f"{sys.executable} -m kstasks.goimports"
+    return {
+        "CONTROLLER_GEN": str(box.binary("controller-gen")),
+        "KUSTOMIZE": str(box.binary("kustomize")),
+        "CODE_GEN_DIR": str(box.module_dir("code-generator")),
+        "GOBIN": str(work / "baseline-gobin"),
+        "IMPORTS": imports,
+        "PYTHONPATH": str(PROJECT),
+    }
+
+
+def time_once(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Wall seconds of one run; a failing run aborts the benchmark."""
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{result.stderr[-3000:]}")
+    return elapsed
+
+
+def measure(case: Case, cwd: Path, runs: int, progress: Callable[[str], None]) -> dict[str, object]:
+    """Warm up both sides once, then alternate ``runs`` timed runs of each."""
+    time_once(case.baseline, cwd, case.env)
+    time_once(case.kstasks, cwd, case.env)
+    base, ours = [], []
+    for i in range(runs):
+        base.append(time_once(case.baseline, cwd, case.env))
+        ours.append(time_once(case.kstasks, cwd, case.env))
+        progress(f"{case.name}: run {i + 1}/{runs} baseline {base[-1]:.2f}s kstasks {ours[-1]:.2f}s")
+    b, k = statistics.median(base), statistics.median(ours)
+    return {"task": case.name, "baseline_median_s": b, "kstasks_median_s": k, "ratio": k / b, "runs": runs}
+
+
+def main() -> int:
+    """Run every case and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each side (default 5)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="kstasks-bench-") as temp:
+        work = Path(temp)
+        checkout = prepare_checkout(work / "checkout")
+        env = {**baseline_env(work), "KSTASKS_REPO": str(checkout)}
+        cases = [
+            Case(
+                "all-generated",
+                ["bash", str(HERE / "baseline.sh"), str(checkout)],
+                [sys.executable, "-m", "kstasks", "all-generated"],
+                env,
+            ),
+        ]
+        rows = [measure(case, checkout, args.runs, lambda m: print(m, file=sys.stderr)) for case in cases]
+    print(f"\nmachine: {os.cpu_count()} cores; medians of {args.runs} runs after one warm-up\n")
+    print(f"{'task':<16} {'baseline':>10} {'kstasks':>10} {'ratio':>7}")
+    for row in rows:
+        print(
+            f"{row['task']:<16} {row['baseline_median_s']:>9.2f}s {row['kstasks_median_s']:>9.2f}s"
+            f" {row['ratio']:>7.2f}"
+        )
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "latest.json").write_text(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
