@@ -34,3 +34,9 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """The checkout's linters."""
     noxsessions.lint(session)
+
+
+@nox.session(tags=["publish"])
+def publish(session: nox.Session) -> None:
+    """Package and publish the release charts: -- --version X --registry oci://HOST/PATH."""
+    noxsessions.publish(session)

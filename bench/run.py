@@ -1,6 +1,6 @@
 """Benchmark kstasks against the Makefile-equivalent baseline on the bundled sample.
 
-Run: ``python3 bench/run.py [--runs N]``. Each case is timed as a user would run it
+Run: ``python3 bench/run.py [--runs N] [--only TASK]``. Each case is timed as a user would run it
 (a fresh process), after one warm-up run of each side so Go caches and tools are warm;
 the table shows the medians and their ratio (kstasks / baseline: below 1 is faster).
 Results are also written to bench/results/latest.json.
@@ -50,7 +50,7 @@ def prepare_checkout(dest: Path) -> Path:
 def baseline_env(work: Path) -> dict[str, str]:
     """The tool paths the baseline script takes, at kstasks' pins."""
     box = tools.Toolbox(settings.defaults()["versions"])
-    box.install_all(["controller-gen", "kustomize", "code-generator"])
+    box.install_all(["controller-gen", "kustomize", "code-generator", "yq"])
     imports = os.environ.get("OPENSHIFT_GOIMPORTS") or f"{sys.executable} -m kstasks.goimports"
     return {
         "CONTROLLER_GEN": str(box.binary("controller-gen")),
@@ -58,6 +58,8 @@ def baseline_env(work: Path) -> dict[str, str]:
         "CODE_GEN_DIR": str(box.module_dir("code-generator")),
         "GOBIN": str(work / "baseline-gobin"),
         "IMPORTS": imports,
+        "YQ": str(box.binary("yq")),
+        "CONTROLLER_MANAGER_IMAGE": "ghcr.io/kubestellar/kubestellar/controller-manager:v0.24.0",
         "PYTHONPATH": str(PROJECT),
     }
 
@@ -89,6 +91,7 @@ def main() -> int:
     """Run every case and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each side (default 5)")
+    parser.add_argument("--only", action="append", help="run only this task (repeatable)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kstasks-bench-") as temp:
         work = Path(temp)
@@ -101,7 +104,14 @@ def main() -> int:
                 [sys.executable, "-m", "kstasks", "all-generated"],
                 env,
             ),
+            Case(
+                "chart",
+                ["bash", str(HERE / "baseline-chart.sh"), str(checkout)],
+                [sys.executable, "-m", "kstasks", "chart"],
+                env,
+            ),
         ]
+        cases = [case for case in cases if not args.only or case.name in args.only]
         rows = [measure(case, checkout, args.runs, lambda m: print(m, file=sys.stderr)) for case in cases]
     print(f"\nmachine: {os.cpu_count()} cores; medians of {args.runs} runs after one warm-up\n")
     print(f"{'task':<16} {'baseline':>10} {'kstasks':>10} {'ratio':>7}")

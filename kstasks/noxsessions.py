@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +62,36 @@ def lint(session: Any) -> None:
         session.run("ruff", "format", "--check", ".")
     else:
         session.run("go", "vet", "./...", external=True)
+
+
+def publish_arguments(posargs: list[str]) -> argparse.Namespace:
+    """``--version X --registry oci://HOST/PATH [--force]`` from the session's posargs."""
+    parser = argparse.ArgumentParser(prog="nox -s publish --", add_help=False, exit_on_error=False)
+    parser.add_argument("--version", default="")
+    parser.add_argument("--registry", default="")
+    parser.add_argument("--force", action="store_true")
+    parser.add_argument("--skip-dependency-update", action="store_true")
+    try:
+        return parser.parse_args(posargs)
+    except (argparse.ArgumentError, SystemExit) as err:
+        raise ValueError(str(err)) from err
+
+
+PUBLISH_USAGE = "nox -s publish -- --version X.Y.Z --registry oci://HOST[:PORT]/PATH [--force]"
+
+
+def publish(session: Any) -> None:
+    """Package the release charts and publish them; refuses to run without an explicit registry."""
+    try:
+        args = publish_arguments(list(session.posargs))
+    except ValueError as err:
+        session.error(f"{err}; usage: {PUBLISH_USAGE}")
+        return
+    if not args.registry or not args.version:
+        session.error(f"publish needs an explicit --registry and --version; usage: {PUBLISH_USAGE}")
+        return
+    install_kstasks(session)
+    package = ["kstasks", "package-charts", "--version", args.version]
+    session.run(*package, *(["--skip-dependency-update"] if args.skip_dependency_update else []))
+    push = ["kstasks", "publish-charts", "--version", args.version, "--registry", args.registry]
+    session.run(*push, *(["--force"] if args.force else []))

@@ -28,6 +28,10 @@ DEFAULTS: dict[str, Any] = {
         # kube_codegen.sh then also runs under it.
         "code_generator_gotoolchain": "",
         "openshift_goimports": "4cd858e694d7dfa32a2e697e0e4bab245c215cf3",
+        # The release workflow takes the latest helm; v3.14+ is needed for `helm push --plain-http`.
+        "helm": "v3.14.4",
+        # Used by `make chart`; kstasks needs it only for its benchmark baseline and tests.
+        "yq": "v4.44.3",
     },
     "codegen": {
         "api_dir": "api",
@@ -39,6 +43,34 @@ DEFAULTS: dict[str, Any] = {
         "client_header": "hack/boilerplate/boilerplate.generatego.txt",
         "generated_dir": "pkg/generated",
         "verify_paths": ["api", "config/crd/bases", "pkg/crd/files", "pkg/generated"],
+    },
+    "chart": {
+        "config_dir": "config",
+        "manager_kustomization_dir": "config/manager",
+        "default_kustomization_dir": "config/default",
+        "controller_image_name": "controller",
+        "chart_dir": "chart",
+        "chart_template": "chart/templates/controller-manager.yaml",
+        "name_prefix": "{{.Values.ControlPlaneName}}-",
+        "core_chart_dir": "core-chart",
+        "core_version_key": "KUBESTELLAR_VERSION",
+        "transport_chart_dir": "ocm-transport-controller-chart",
+        "transport_template": "templates/controller.yaml",
+        "transport_placeholder": "OTC_IMAGE_PLACEHOLDER",
+        # Where `package-charts` writes archives (relative to the checkout).
+        "dist_dir": "dist",
+        # Where release charts are published (the workflow's oci://ghcr.io/kubestellar/kubestellar).
+        "registry": "oci://ghcr.io/kubestellar/kubestellar",
+    },
+    "images": {
+        # The Makefile's DOCKER_REGISTRY.
+        "registry": "ghcr.io/kubestellar/kubestellar",
+        "controller_manager": "controller-manager",
+        "transport": "ocm-transport-controller",
+        # The Makefile's CONTROLLER_MANAGER_IMAGE; empty means <registry>/<controller_manager>:<IMAGE_TAG>.
+        "controller_manager_image": "",
+        # The Makefile's IMAGE_TAG; empty means the target's short commit hash.
+        "tag": "",
     },
     "imports": {
         # "builtin" (kstasks' port of openshift-goimports' ordering) or "openshift-goimports".
@@ -53,6 +85,9 @@ MAKEFILE_ENV: dict[str, tuple[str, ...]] = {
     "CONTROLLER_TOOLS_VERSION": ("versions", "controller_tools"),
     "CODE_GEN_VER": ("versions", "code_generator"),
     "OPENSHIFT_GOIMPORTS_VER": ("versions", "openshift_goimports"),
+    "DOCKER_REGISTRY": ("images", "registry"),
+    "CONTROLLER_MANAGER_IMAGE": ("images", "controller_manager_image"),
+    "IMAGE_TAG": ("images", "tag"),
 }
 """Makefile variables that a user may set in the environment, and the setting each one sets."""
 

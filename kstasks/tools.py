@@ -77,6 +77,9 @@ TOOLS: dict[str, GoTool] = {
             toolchain_key="code_generator_gotoolchain",
             from_module_dir=True,
         ),
+        GoTool("helm", "helm.sh/helm/v3", ("helm.sh/helm/v3/cmd/helm",), "helm"),
+        # Only the benchmark's Makefile-equivalent baseline and the tests use yq.
+        GoTool("yq", "github.com/mikefarah/yq/v4", ("github.com/mikefarah/yq/v4",), "yq"),
         GoTool(
             "openshift-goimports",
             "github.com/openshift-eng/openshift-goimports",

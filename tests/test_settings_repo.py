@@ -20,13 +20,20 @@ def test_defaults_are_kubestellar_v0_24_0() -> None:
         "code_generator": "v0.28.2",
         "code_generator_gotoolchain": "",
         "openshift_goimports": "4cd858e694d7dfa32a2e697e0e4bab245c215cf3",
+        "helm": "v3.14.4",
+        "yq": "v4.44.3",
     }
+    assert d["images"]["registry"] == "ghcr.io/kubestellar/kubestellar"
+    assert d["chart"]["registry"] == "oci://ghcr.io/kubestellar/kubestellar"
     assert d["codegen"]["verify_paths"] == ["api", "config/crd/bases", "pkg/crd/files", "pkg/generated"]
     assert d["imports"]["intermediates"] == ["github.com/kubestellar/kubeflex"]
 
 
 def test_makefile_variables_set_defaults() -> None:
-    d = settings.defaults({"CONTROLLER_TOOLS_VERSION": "v0.15.0", "CODE_GEN_VER": "v0.30.3"})
+    d = settings.defaults(
+        {"CONTROLLER_TOOLS_VERSION": "v0.15.0", "CODE_GEN_VER": "v0.30.3", "DOCKER_REGISTRY": "quay.io/me"}
+    )
+    assert d["images"]["registry"] == "quay.io/me"
     assert d["versions"]["controller_tools"] == "v0.15.0"
     assert d["versions"]["code_generator"] == "v0.30.3"
     assert settings.DEFAULTS["versions"]["controller_tools"] == "v0.13.0"

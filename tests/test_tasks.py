@@ -126,3 +126,50 @@ def test_list_shows_one_line_help_for_every_task() -> None:
     for name in ns.task_names:
         line = next(line for line in result.stdout.splitlines() if line.strip().startswith(name + " "))
         assert len(line.split(None, 1)) == 2, line
+
+
+class FakeSession:
+    """Records what a nox session body asks for."""
+
+    def __init__(self, *posargs: str) -> None:
+        self.posargs = list(posargs)
+        self.calls: list[tuple[str, ...]] = []
+
+    def install(self, *args: str) -> None:
+        self.calls.append(("install", *args))
+
+    def run(self, *args: str, **_: object) -> None:
+        self.calls.append(("run", *args))
+
+    def error(self, message: str) -> None:
+        raise RuntimeError(message)
+
+
+def test_nox_publish_requires_an_explicit_registry() -> None:
+    from kstasks import noxsessions
+
+    for posargs in ((), ("--version", "0.25.0"), ("--registry", "oci://127.0.0.1:5000/x")):
+        session = FakeSession(*posargs)
+        with pytest.raises(RuntimeError, match="explicit --registry and --version"):
+            noxsessions.publish(session)
+        assert session.calls == []
+
+
+def test_nox_publish_packages_then_pushes() -> None:
+    from kstasks import noxsessions
+
+    session = FakeSession("--version", "v0.25.0", "--registry", "oci://127.0.0.1:5000/ks", "--force")
+    noxsessions.publish(session)
+    runs = [call[1:] for call in session.calls if call[0] == "run"]
+    assert runs == [
+        ("kstasks", "package-charts", "--version", "v0.25.0"),
+        (
+            "kstasks",
+            "publish-charts",
+            "--version",
+            "v0.25.0",
+            "--registry",
+            "oci://127.0.0.1:5000/ks",
+            "--force",
+        ),
+    ]

@@ -19,13 +19,13 @@ def _needed(step: str, c: Context) -> list[str]:
 
 @task(
     iterable=["name"],
-    help={"name": "A tool to install (repeatable; default: those code generation uses)."},
+    help={"name": "A tool to install (repeatable; default: those the tasks use with these settings)."},
 )
 def tools(c: Context, name: list[str] | None = None) -> None:
     """Install the pinned Go tools into the shared versioned cache (and check them)."""
     config = start(c)
     box = toolbox(config)
-    names = list(name or _needed("all-generated", c))
+    names = list(name or [*_needed("all-generated", c), "helm"])
     for tool_name in names:
         if tool_name not in TOOLS:
             raise runner.usage_error(f"unknown tool {tool_name!r}", f"Choose from: {', '.join(TOOLS)}.")

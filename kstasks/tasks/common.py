@@ -65,6 +65,7 @@ class Target:
     layout: Layout
     imports: ImportSettings
     ignore_go_version: bool
+    config: dict[str, Any]
 
 
 def target(c: Context, repo: str | None, tools: list[str]) -> Target:
@@ -79,4 +80,5 @@ def target(c: Context, repo: str | None, tools: list[str]) -> Target:
         layout=Layout.from_config(config["codegen"]),
         imports=ImportSettings.from_config(config["imports"]),
         ignore_go_version=bool(os.environ.get("IGNORE_GO_VERSION")),
+        config=config,
     )

@@ -16,6 +16,8 @@ limitations under the License.
 
 // Package v1alpha1 holds the sample's control API, version v1alpha1.
 // +kubebuilder:object:generate=true
+// +kubebuilder:rbac:groups=control.kubestellar.io,resources=bindingpolicies;bindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=control.kubestellar.io,resources=bindingpolicies/status,verbs=get;update;patch
 // +groupName=control.kubestellar.io
 package v1alpha1
 

@@ -1,0 +1,137 @@
+"""Tasks for the controller-manager chart and the release charts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from invoke import Collection, task
+from invoke.context import Context
+
+from kstasks import chart, codegen, runner
+from kstasks.registry import Reference
+from kstasks.repo import Checkout
+from kstasks.tasks.common import REPO_HELP, target
+from kstasks.versions import parse_release_version
+
+VERSION_HELP = "The release version: 0.25.0 or v0.25.0 (a -prerelease such as -rc.1 is allowed)."
+
+
+def short_commit(checkout: Checkout) -> str:
+    """The Makefile's default IMAGE_TAG: ``git rev-parse --short HEAD`` of the checkout."""
+    result = runner.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=checkout.root,
+        capture=True,
+        query=True,
+        what="git rev-parse",
+        todo="Set IMAGE_TAG (or kstasks.images.tag), or commit first.",
+    )
+    return result.stdout.strip()
+
+
+def controller_manager_image(config: dict[str, Any], checkout: Checkout, flag: str | None) -> str:
+    """``--image``, else CONTROLLER_MANAGER_IMAGE, else ``$DOCKER_REGISTRY/controller-manager:$IMAGE_TAG``."""
+    images = config["images"]
+    if flag:
+        return flag
+    if images.get("controller_manager_image"):
+        return str(images["controller_manager_image"])
+    tag = images.get("tag") or short_commit(checkout)
+    return f"{images['registry']}/{images['controller_manager']}:{tag}"
+
+
+def release_images(config: dict[str, Any]) -> chart.ReleaseImages:
+    """The images release charts refer to, from the ``kstasks.images`` settings."""
+    images = config["images"]
+    return chart.ReleaseImages(images["registry"], images["controller_manager"], images["transport"])
+
+
+def _dist(config: dict[str, Any], checkout: Checkout, flag: str | None) -> Path:
+    return checkout.root / (flag or config["chart"]["dist_dir"])
+
+
+@task(
+    name="chart",
+    help={
+        "repo": REPO_HELP,
+        "image": "The controller-manager image (default: CONTROLLER_MANAGER_IMAGE, else "
+        "$DOCKER_REGISTRY/controller-manager:$IMAGE_TAG).",
+        "with-manifests": "Run manifests first, as `make chart` does (it may rewrite tracked files).",
+    },
+)
+def make_chart(
+    c: Context, repo: str | None = None, image: str | None = None, with_manifests: bool = False
+) -> None:
+    """Derive chart/templates/controller-manager.yaml with kustomize (make chart); tracked files untouched."""
+    tools = ["kustomize"] + (["controller-gen"] if with_manifests else [])
+    t = target(c, repo, tools)
+    config = t.config
+    if with_manifests:
+        codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+    layout = chart.ChartLayout.from_config(config["chart"])
+    path = chart.run_chart(t.checkout, layout, t.toolbox, controller_manager_image(config, t.checkout, image))
+    print(path)
+
+
+@task(
+    name="package-charts",
+    help={
+        "version": VERSION_HELP,
+        "repo": REPO_HELP,
+        "dist": "Where to write the archives (default: kstasks.chart.dist_dir, 'dist').",
+        "skip-dependency-update": "Package with the dependencies already in each chart's charts/ directory.",
+    },
+)
+def package_charts(
+    c: Context,
+    version: str = "",
+    repo: str | None = None,
+    dist: str | None = None,
+    skip_dependency_update: bool = False,
+) -> None:
+    """Specialise, lint and package the release charts (controller-manager, core, transport)."""
+    release = parse_release_version(version)
+    t = target(c, repo, ["kustomize", "helm"])
+    config = t.config
+    chart.package_release_charts(
+        t.checkout,
+        chart.ChartLayout.from_config(config["chart"]),
+        t.toolbox,
+        release,
+        release_images(config),
+        _dist(config, t.checkout, dist),
+        skip_dependency_update=skip_dependency_update,
+    )
+
+
+@task(
+    name="publish-charts",
+    help={
+        "version": VERSION_HELP,
+        "registry": "oci://HOST[:PORT]/PATH (default: kstasks.chart.registry).",
+        "repo": REPO_HELP,
+        "dist": "Where package-charts wrote the archives.",
+        "force": "Overwrite chart tags that are already published.",
+    },
+)
+def publish_charts(
+    c: Context,
+    version: str = "",
+    registry: str | None = None,
+    repo: str | None = None,
+    dist: str | None = None,
+    force: bool = False,
+) -> None:
+    """Push the packaged charts to an OCI registry and check what the registry serves back."""
+    release = parse_release_version(version)
+    t = target(c, repo, ["helm"])
+    config = t.config
+    destination = Reference.parse(registry or config["chart"]["registry"])
+    archives = chart.release_archives(_dist(config, t.checkout, dist), release)
+    chart.publish_charts(archives, destination, release, t.toolbox, force=force)
+
+
+def collection() -> Collection:
+    """These tasks as a collection (added flat to the root namespace)."""
+    return Collection(make_chart, package_charts, publish_charts)
