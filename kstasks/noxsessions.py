@@ -71,17 +71,25 @@ def publish_arguments(posargs: list[str]) -> argparse.Namespace:
     parser.add_argument("--registry", default="")
     parser.add_argument("--force", action="store_true")
     parser.add_argument("--skip-dependency-update", action="store_true")
+    parser.add_argument("--tool-registry", default="")
+    parser.add_argument("--clusteradm-version", default="")
+    parser.add_argument("--helm-version", default="")
     try:
         return parser.parse_args(posargs)
     except (argparse.ArgumentError, SystemExit) as err:
         raise ValueError(str(err)) from err
 
 
-PUBLISH_USAGE = "nox -s publish -- --version X.Y.Z --registry oci://HOST[:PORT]/PATH [--force]"
+PUBLISH_USAGE = (
+    "nox -s publish -- --version X.Y.Z --registry oci://HOST[:PORT]/PATH [--force] "
+    "[--tool-registry HOST/PATH [--clusteradm-version V] [--helm-version V]]"
+)
 
 
 def publish(session: Any) -> None:
-    """Package the release charts and publish them; refuses to run without an explicit registry."""
+    """Package and publish the release charts, and with --tool-registry the clusteradm and Helm CLI
+    images (versions from posargs, else the config, else the latest releases). Refuses to run
+    without an explicit registry."""
     try:
         args = publish_arguments(list(session.posargs))
     except ValueError as err:
@@ -95,3 +103,9 @@ def publish(session: Any) -> None:
     session.run(*package, *(["--skip-dependency-update"] if args.skip_dependency_update else []))
     push = ["kstasks", "publish-charts", "--version", args.version, "--registry", args.registry]
     session.run(*push, *(["--force"] if args.force else []))
+    if args.tool_registry:
+        for tool, version in (("clusteradm", args.clusteradm_version), ("helm", args.helm_version)):
+            build = ["kstasks", f"build-{tool}-image", "--registry", args.tool_registry]
+            session.run(
+                *build, *(["--version", version] if version else []), *(["--force"] if args.force else [])
+            )

@@ -28,6 +28,19 @@ class Checkout:
         """An absolute path inside the checkout."""
         return self.root / relative
 
+    def short_commit(self) -> str:
+        """``git rev-parse --short HEAD``: the Makefile's default IMAGE_TAG."""
+        self.require_git("the default image tag is the short commit hash")
+        result = runner.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=self.root,
+            capture=True,
+            query=True,
+            what="git rev-parse",
+            todo="Set IMAGE_TAG (or kstasks.images.tag), or commit first.",
+        )
+        return result.stdout.strip()
+
     def require_git(self, why: str) -> Path:
         """The git work tree's top, or exit 2 explaining ``why`` git is needed."""
         if self.git_root is None:

@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
         "openshift_goimports": "4cd858e694d7dfa32a2e697e0e4bab245c215cf3",
         # The release workflow takes the latest helm; v3.14+ is needed for `helm push --plain-http`.
         "helm": "v3.14.4",
+        # The Makefile uses the ko on PATH; kstasks pins one.
+        "ko": "v0.17.1",
         # Used by `make chart`; kstasks needs it only for its benchmark baseline and tests.
         "yq": "v4.44.3",
     },
@@ -71,6 +73,39 @@ DEFAULTS: dict[str, Any] = {
         "controller_manager_image": "",
         # The Makefile's IMAGE_TAG; empty means the target's short commit hash.
         "tag": "",
+        # The Makefile's TRANSPORT_IMAGE; empty means <registry>/ocm-transport-controller:<IMAGE_TAG>.
+        "transport_image": "",
+        # The Makefile's ARCH; empty means `go env GOARCH`.
+        "arch": "",
+        # The Makefile's KIND_HOSTING_CLUSTER.
+        "kind_cluster": "kubeflex",
+        # Base image for ko (KO_DEFAULTBASEIMAGE); empty means ko's own default.
+        "ko_base_image": "",
+        # What the ko-build-*-local tasks build (v0.21-v0.23 had only the controller-manager).
+        "components": {
+            "controller-manager": {"package": "./cmd/controller-manager"},
+            "transport": {"package": "./pkg/transport/ocm-transport-controller"},
+        },
+        # hack/build-clusteradm-image.sh and hack/build-helm-image.sh
+        "tool_registry": "quay.io/kubestellar",
+        "tool_platforms": "linux/amd64,linux/arm64,linux/ppc64le",
+        # Empty means GITHUB_API_URL, else the public GitHub API.
+        "github_api": "",
+        "tools": {
+            "clusteradm": {
+                "github_repo": "open-cluster-management-io/clusteradm",
+                "source": "https://github.com/open-cluster-management-io/clusteradm.git",
+                "package": "./cmd/clusteradm",
+                # Empty means the latest release.
+                "version": "",
+            },
+            "helm": {
+                "github_repo": "helm/helm",
+                "source": "https://github.com/helm/helm.git",
+                "package": "./cmd/helm",
+                "version": "",
+            },
+        },
     },
     "imports": {
         # "builtin" (kstasks' port of openshift-goimports' ordering) or "openshift-goimports".
@@ -88,6 +123,9 @@ MAKEFILE_ENV: dict[str, tuple[str, ...]] = {
     "DOCKER_REGISTRY": ("images", "registry"),
     "CONTROLLER_MANAGER_IMAGE": ("images", "controller_manager_image"),
     "IMAGE_TAG": ("images", "tag"),
+    "TRANSPORT_IMAGE": ("images", "transport_image"),
+    "ARCH": ("images", "arch"),
+    "KIND_HOSTING_CLUSTER": ("images", "kind_cluster"),
 }
 """Makefile variables that a user may set in the environment, and the setting each one sets."""
 

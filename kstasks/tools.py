@@ -78,6 +78,7 @@ TOOLS: dict[str, GoTool] = {
             from_module_dir=True,
         ),
         GoTool("helm", "helm.sh/helm/v3", ("helm.sh/helm/v3/cmd/helm",), "helm"),
+        GoTool("ko", "github.com/google/ko", ("github.com/google/ko",), "ko"),
         # Only the benchmark's Makefile-equivalent baseline and the tests use yq.
         GoTool("yq", "github.com/mikefarah/yq/v4", ("github.com/mikefarah/yq/v4",), "yq"),
         GoTool(

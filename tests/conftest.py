@@ -129,3 +129,60 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def docker_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Docker-API engine: podman's API service on a socket of its own; the DOCKER_HOST value."""
+    import time
+
+    podman = shutil.which("podman")
+    assert podman, "podman is not installed: run .ci/install"
+    socket_path = tmp_path_factory.mktemp("podman") / "podman.sock"
+    host = f"unix://{socket_path}"
+    proc = subprocess.Popen(
+        [podman, "system", "service", "--time=0", host], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        import docker
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                docker.DockerClient(base_url=host, timeout=2).ping()
+                break
+            except Exception:
+                assert proc.poll() is None, "podman system service exited at start"
+                assert time.monotonic() < deadline, "podman system service did not answer"
+                time.sleep(0.2)
+        yield host
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def base_image(registry: str) -> str:
+    """A two-platform (amd64, arm64) base image in the test registry, for KO_DEFAULTBASEIMAGE."""
+    from tests.oci import push_base_image
+
+    push_base_image(registry, "base/static", "latest", ("amd64", "arm64"))
+    return f"{registry}/base/static:latest"
+
+
+def make_cli_source(dest: Path, name: str, versions: tuple[str, ...]) -> Path:
+    """A git repository with a small Go CLI at cmd/<name>, tagged v<version> for each version."""
+    (dest / "cmd" / name).mkdir(parents=True)
+    (dest / "go.mod").write_text(f"module example.com/{name}\n\ngo 1.21\n")
+    git(dest, "init", "--quiet", "--initial-branch=main")
+    for version in versions:
+        (dest / "cmd" / name / "main.go").write_text(
+            f'package main\n\nimport "fmt"\n\nfunc main() {{\n\tfmt.Println("{name} {version}")\n}}\n'
+        )
+        git(dest, "add", "-A")
+        git(dest, "commit", "--quiet", "-m", f"release {version}")
+        git(dest, "tag", f"v{version}")
+    return dest

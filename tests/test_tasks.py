@@ -173,3 +173,24 @@ def test_nox_publish_packages_then_pushes() -> None:
             "--force",
         ),
     ]
+
+
+def test_nox_publish_adds_tool_images_with_an_explicit_registry() -> None:
+    from kstasks import noxsessions
+
+    session = FakeSession(
+        "--version",
+        "0.25.0",
+        "--registry",
+        "oci://r/x",
+        "--tool-registry",
+        "r/tools",
+        "--helm-version",
+        "3.14.4",
+    )
+    noxsessions.publish(session)
+    runs = [call[1:] for call in session.calls if call[0] == "run"]
+    assert runs[2:] == [
+        ("kstasks", "build-clusteradm-image", "--registry", "r/tools"),
+        ("kstasks", "build-helm-image", "--registry", "r/tools", "--version", "3.14.4"),
+    ]

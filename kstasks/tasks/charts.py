@@ -8,26 +8,13 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import chart, codegen, runner
+from kstasks import chart, codegen
 from kstasks.registry import Reference
 from kstasks.repo import Checkout
 from kstasks.tasks.common import REPO_HELP, target
 from kstasks.versions import parse_release_version
 
 VERSION_HELP = "The release version: 0.25.0 or v0.25.0 (a -prerelease such as -rc.1 is allowed)."
-
-
-def short_commit(checkout: Checkout) -> str:
-    """The Makefile's default IMAGE_TAG: ``git rev-parse --short HEAD`` of the checkout."""
-    result = runner.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=checkout.root,
-        capture=True,
-        query=True,
-        what="git rev-parse",
-        todo="Set IMAGE_TAG (or kstasks.images.tag), or commit first.",
-    )
-    return result.stdout.strip()
 
 
 def controller_manager_image(config: dict[str, Any], checkout: Checkout, flag: str | None) -> str:
@@ -37,7 +24,7 @@ def controller_manager_image(config: dict[str, Any], checkout: Checkout, flag: s
         return flag
     if images.get("controller_manager_image"):
         return str(images["controller_manager_image"])
-    tag = images.get("tag") or short_commit(checkout)
+    tag = images.get("tag") or checkout.short_commit()
     return f"{images['registry']}/{images['controller_manager']}:{tag}"
 
 

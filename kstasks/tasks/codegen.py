@@ -25,7 +25,7 @@ def tools(c: Context, name: list[str] | None = None) -> None:
     """Install the pinned Go tools into the shared versioned cache (and check them)."""
     config = start(c)
     box = toolbox(config)
-    names = list(name or [*_needed("all-generated", c), "helm"])
+    names = list(name or [*_needed("all-generated", c), "helm", "ko"])
     for tool_name in names:
         if tool_name not in TOOLS:
             raise runner.usage_error(f"unknown tool {tool_name!r}", f"Choose from: {', '.join(TOOLS)}.")

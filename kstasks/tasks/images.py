@@ -1,0 +1,216 @@
+"""Tasks for local ko builds and the clusteradm / Helm CLI images."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invoke import Collection, task
+from invoke.context import Context
+
+from kstasks import github, golang, images, runner
+from kstasks.registry import Reference
+from kstasks.tasks.common import REPO_HELP, Target, start, target, toolbox
+from kstasks.versions import ReleaseVersion, parse_release_version
+
+LOCAL_HELP = {
+    "repo": REPO_HELP,
+    "arch": "linux/ARCH to build (default: ARCH, else `go env GOARCH`).",
+    "tag": "The image tag (default: IMAGE_TAG, else the short commit hash).",
+}
+TARGET_OVERRIDES = {"controller-manager": "controller_manager_image", "transport": "transport_image"}
+
+
+def _arch(config: dict[str, Any], flag: str | None) -> str:
+    arch = flag or config["images"].get("arch") or golang.go_env(golang.require_go(), "GOARCH")["GOARCH"]
+    images.parse_platforms(f"linux/{arch}")
+    return str(arch)
+
+
+def _target_image(config: dict[str, Any], component: images.Component, tag: str) -> str:
+    """CONTROLLER_MANAGER_IMAGE / TRANSPORT_IMAGE, else ``$DOCKER_REGISTRY/<image>:<tag>``."""
+    override = config["images"].get(TARGET_OVERRIDES.get(component.key, ""), "")
+    return str(override) if override else f"{config['images']['registry']}/{component.image}:{tag}"
+
+
+def _components(config: dict[str, Any], keys: list[str]) -> list[images.Component]:
+    known = images.components_from_config(config["images"]["components"])
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        raise runner.usage_error(
+            f"unknown component {', '.join(unknown)}", f"Configured components: {', '.join(known)}."
+        )
+    return [known[key] for key in keys]
+
+
+def build_local(c: Context, repo: str | None, keys: list[str], arch: str | None, tag: str | None) -> None:
+    """Validate, check the engine, then build each component (shared by the ko-build-*-local tasks)."""
+    t: Target = target(c, repo, ["ko"])
+    config = t.config
+    components = _components(config, keys or list(config["images"]["components"]))
+    architecture = _arch(config, arch)
+    client = images.docker_engine()
+    image_tag = tag or config["images"].get("tag") or t.checkout.short_commit()
+    ko = t.toolbox.binary("ko")
+    for component in components:
+        images.ko_build_local(
+            t.checkout,
+            component,
+            ko=ko,
+            arch=architecture,
+            tag=image_tag,
+            target=_target_image(config, component, image_tag),
+            client=client,
+            base_image=str(config["images"].get("ko_base_image") or ""),
+        )
+
+
+@task(name="ko-build-controller-manager-local", help=LOCAL_HELP)
+def ko_build_controller_manager_local(
+    c: Context, repo: str | None = None, arch: str | None = None, tag: str | None = None
+) -> None:
+    """Build the controller-manager image for linux/$ARCH into the local Docker engine with ko."""
+    build_local(c, repo, ["controller-manager"], arch, tag)
+
+
+@task(name="ko-build-transport-local", help=LOCAL_HELP)
+def ko_build_transport_local(
+    c: Context, repo: str | None = None, arch: str | None = None, tag: str | None = None
+) -> None:
+    """Build the transport controller image for linux/$ARCH into the local Docker engine with ko."""
+    build_local(c, repo, ["transport"], arch, tag)
+
+
+@task(
+    name="ko-build-local",
+    iterable=["component"],
+    help={**LOCAL_HELP, "component": "A configured component to build (repeatable; default: all)."},
+)
+def ko_build_local(
+    c: Context,
+    repo: str | None = None,
+    arch: str | None = None,
+    tag: str | None = None,
+    component: list[str] | None = None,
+) -> None:
+    """Build every configured component's image into the local Docker engine with ko."""
+    build_local(c, repo, list(component or []), arch, tag)
+
+
+@task(
+    name="kind-load-image",
+    iterable=["component"],
+    help={
+        "repo": REPO_HELP,
+        "cluster": "The kind cluster (default: KIND_HOSTING_CLUSTER, else kubeflex).",
+        "component": "A component whose image to load (repeatable; default: controller-manager).",
+        "tag": "The image tag (default: IMAGE_TAG, else the short commit hash).",
+    },
+)
+def kind_load_image(
+    c: Context,
+    repo: str | None = None,
+    cluster: str | None = None,
+    component: list[str] | None = None,
+    tag: str | None = None,
+) -> None:
+    """Load the built images into the kind hosting cluster (make kind-load-image)."""
+    t = target(c, repo, [])
+    config = t.config
+    chosen = _components(config, list(component or ["controller-manager"]))
+    image_tag = tag or config["images"].get("tag") or t.checkout.short_commit()
+    images.kind_load(
+        [_target_image(config, item, image_tag) for item in chosen],
+        cluster or config["images"]["kind_cluster"],
+    )
+
+
+TOOL_HELP = {
+    "version": "The release to build, v0.8.2 or 0.8.2 (default: the latest release, from the GitHub API).",
+    "registry": "Where to push (default: kstasks.images.tool_registry, quay.io/kubestellar).",
+    "platform": "Comma-separated os/arch list (default: linux/amd64,linux/arm64,linux/ppc64le).",
+    "trace": "Verbose ko output (the scripts' -X).",
+    "source": "Git URL or path of the upstream repository (default: its GitHub repository).",
+    "api-url": "GitHub API base URL (default: GITHUB_API_URL, else the public API).",
+    "force": "Overwrite an image tag that is already published.",
+}
+
+
+def build_tool(
+    c: Context,
+    name: str,
+    version: str | None,
+    registry: str | None,
+    platform: str | None,
+    trace: bool,
+    source: str | None,
+    api_url: str | None,
+    force: bool,
+) -> str:
+    """Validate everything, resolve the version, then build and push the tool image."""
+    config = start(c)
+    settings = config["images"]
+    tool = images.tool_images_from_config(settings["tools"])[name]
+    wanted = version or settings["tools"][name].get("version") or ""
+    release: ReleaseVersion | None = parse_release_version(wanted, what=f"{name} version") if wanted else None
+    platforms = images.parse_platforms(platform or settings["tool_platforms"])
+    destination = Reference.parse(registry or settings["tool_registry"])
+    box = toolbox(config)
+    box.validate(["ko"])
+    if release is None:
+        release = github.latest_release(
+            tool.github_repo, api=github.api_base(api_url or settings.get("github_api"))
+        )
+        runner.say(f"Using {name} {release.tag} (the latest release).")
+    return images.build_tool_image(
+        tool,
+        release,
+        registry=destination,
+        platforms=platforms,
+        ko=box.binary("ko"),
+        source=source or tool.source,
+        force=force,
+        trace=trace,
+        base_image=str(settings.get("ko_base_image") or ""),
+    )
+
+
+@task(name="build-clusteradm-image", help=TOOL_HELP)
+def build_clusteradm_image(
+    c: Context,
+    version: str | None = None,
+    registry: str | None = None,
+    platform: str | None = None,
+    trace: bool = False,
+    source: str | None = None,
+    api_url: str | None = None,
+    force: bool = False,
+) -> None:
+    """Build the clusteradm CLI image at a release with ko, multi-platform, and push it."""
+    build_tool(c, "clusteradm", version, registry, platform, trace, source, api_url, force)
+
+
+@task(name="build-helm-image", help=TOOL_HELP)
+def build_helm_image(
+    c: Context,
+    version: str | None = None,
+    registry: str | None = None,
+    platform: str | None = None,
+    trace: bool = False,
+    source: str | None = None,
+    api_url: str | None = None,
+    force: bool = False,
+) -> None:
+    """Build the Helm CLI image at a release with ko, multi-platform, and push it."""
+    build_tool(c, "helm", version, registry, platform, trace, source, api_url, force)
+
+
+def collection() -> Collection:
+    """These tasks as a collection (added flat to the root namespace)."""
+    return Collection(
+        ko_build_controller_manager_local,
+        ko_build_transport_local,
+        ko_build_local,
+        kind_load_image,
+        build_clusteradm_image,
+        build_helm_image,
+    )
