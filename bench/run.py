@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def prepare_checkout(dest: Path) -> Path:
 def baseline_env(work: Path) -> dict[str, str]:
     """The tool paths the baseline script takes, at kstasks' pins."""
     box = tools.Toolbox(settings.defaults()["versions"])
-    box.install_all(["controller-gen", "kustomize", "code-generator", "yq"])
+    box.install_all(["controller-gen", "kustomize", "code-generator", "yq", "ko"])
     imports = os.environ.get("OPENSHIFT_GOIMPORTS") or f"{sys.executable} -m kstasks.goimports"
     return {
         "CONTROLLER_GEN": str(box.binary("controller-gen")),
@@ -59,8 +60,37 @@ def baseline_env(work: Path) -> dict[str, str]:
         "GOBIN": str(work / "baseline-gobin"),
         "IMPORTS": imports,
         "YQ": str(box.binary("yq")),
+        "KO": str(box.binary("ko")),
         "CONTROLLER_MANAGER_IMAGE": "ghcr.io/kubestellar/kubestellar/controller-manager:v0.24.0",
         "PYTHONPATH": str(PROJECT),
+    }
+
+
+TOOL_VERSION = "0.9.0"
+TOOL_PLATFORMS = "linux/amd64,linux/arm64"
+
+
+def wanted(args: argparse.Namespace, name: str) -> bool:
+    """Whether ``--only`` selects case ``name``."""
+    return not args.only or name in args.only
+
+
+def tool_image_setup(work: Path, servers: ExitStack) -> dict[str, str]:
+    """A local registry with a two-platform base image, and a local upstream source repository
+    (the real upstream is not reachable from the benchmark machine)."""
+    from tests.oci import push_base_image
+    from tests.servers import make_cli_source, registry_server
+
+    (work / "registry").mkdir()
+    registry = servers.enter_context(registry_server(work / "registry"))
+    push_base_image(registry, "base/static", "latest", ("amd64", "arm64"))
+    source = make_cli_source(work / "clusteradm-source", "clusteradm", (TOOL_VERSION,))
+    return {
+        "KO_DEFAULTBASEIMAGE": f"{registry}/base/static:latest",
+        "REGISTRY": f"{registry}/kubestellar",
+        "SOURCE": source.as_uri(),
+        "VERSION": TOOL_VERSION,
+        "PLATFORMS": TOOL_PLATFORMS,
     }
 
 
@@ -93,10 +123,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each side (default 5)")
     parser.add_argument("--only", action="append", help="run only this task (repeatable)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="kstasks-bench-") as temp:
+    with tempfile.TemporaryDirectory(prefix="kstasks-bench-") as temp, ExitStack() as servers:
         work = Path(temp)
         checkout = prepare_checkout(work / "checkout")
         env = {**baseline_env(work), "KSTASKS_REPO": str(checkout)}
+        tool_env = (
+            {**env, **tool_image_setup(work, servers)} if wanted(args, "build-clusteradm-image") else env
+        )
         cases = [
             Case(
                 "all-generated",
@@ -110,8 +143,28 @@ def main() -> int:
                 [sys.executable, "-m", "kstasks", "chart"],
                 env,
             ),
+            Case(
+                "build-clusteradm-image",
+                ["bash", str(HERE / "baseline-tool-image.sh")],
+                [
+                    sys.executable,
+                    "-m",
+                    "kstasks",
+                    "build-clusteradm-image",
+                    "--version",
+                    TOOL_VERSION,
+                    "--registry",
+                    tool_env.get("REGISTRY", ""),
+                    "--platform",
+                    TOOL_PLATFORMS,
+                    "--source",
+                    tool_env.get("SOURCE", ""),
+                    "--force",
+                ],
+                tool_env,
+            ),
         ]
-        cases = [case for case in cases if not args.only or case.name in args.only]
+        cases = [case for case in cases if wanted(args, case.name)]
         rows = [measure(case, checkout, args.runs, lambda m: print(m, file=sys.stderr)) for case in cases]
     print(f"\nmachine: {os.cpu_count()} cores; medians of {args.runs} runs after one warm-up\n")
     print(f"{'task':<16} {'baseline':>10} {'kstasks':>10} {'ratio':>7}")

@@ -13,20 +13,12 @@ from pathlib import Path
 import pytest
 
 from kstasks import runner
+from tests.servers import free_port, git, make_cli_source
+
+__all__ = ["free_port", "git", "make_cli_source"]
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE = PROJECT / "sample"
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run git in ``cwd`` and return its stdout."""
-    return subprocess.run(
-        ["git", "-c", "user.email=test@kstasks.invalid", "-c", "user.name=test", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 def make_sample_repo(dest: Path) -> Path:
@@ -81,87 +73,22 @@ def kstasks(
     )
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real OCI registry (distribution, Debian's docker-registry) on 127.0.0.1; ``host:port``."""
-    import time
-    import urllib.request
+    from tests.servers import registry_server
 
-    binary = shutil.which("docker-registry")
-    assert binary, "docker-registry is not installed: run .ci/install"
-    root = tmp_path_factory.mktemp("registry")
-    port = free_port()
-    config = root / "config.yml"
-    config.write_text(
-        "version: 0.1\n"
-        "log:\n  level: error\n  accesslog:\n    disabled: true\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    proc = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    address = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://{address}/v2/", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                assert proc.poll() is None, "docker-registry exited at start"
-                assert time.monotonic() < deadline, "docker-registry did not start"
-                time.sleep(0.1)
+    with registry_server(tmp_path_factory.mktemp("registry")) as address:
         yield address
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="session")
 def docker_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Docker-API engine: podman's API service on a socket of its own; the DOCKER_HOST value."""
-    import time
+    from tests.servers import podman_service
 
-    podman = shutil.which("podman")
-    assert podman, "podman is not installed: run .ci/install"
-    socket_path = tmp_path_factory.mktemp("podman") / "podman.sock"
-    host = f"unix://{socket_path}"
-    proc = subprocess.Popen(
-        [podman, "system", "service", "--time=0", host], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        import docker
-
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                docker.DockerClient(base_url=host, timeout=2).ping()
-                break
-            except Exception:
-                assert proc.poll() is None, "podman system service exited at start"
-                assert time.monotonic() < deadline, "podman system service did not answer"
-                time.sleep(0.2)
+    with podman_service(tmp_path_factory.mktemp("podman")) as host:
         yield host
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="session")
@@ -171,18 +98,3 @@ def base_image(registry: str) -> str:
 
     push_base_image(registry, "base/static", "latest", ("amd64", "arm64"))
     return f"{registry}/base/static:latest"
-
-
-def make_cli_source(dest: Path, name: str, versions: tuple[str, ...]) -> Path:
-    """A git repository with a small Go CLI at cmd/<name>, tagged v<version> for each version."""
-    (dest / "cmd" / name).mkdir(parents=True)
-    (dest / "go.mod").write_text(f"module example.com/{name}\n\ngo 1.21\n")
-    git(dest, "init", "--quiet", "--initial-branch=main")
-    for version in versions:
-        (dest / "cmd" / name / "main.go").write_text(
-            f'package main\n\nimport "fmt"\n\nfunc main() {{\n\tfmt.Println("{name} {version}")\n}}\n'
-        )
-        git(dest, "add", "-A")
-        git(dest, "commit", "--quiet", "-m", f"release {version}")
-        git(dest, "tag", f"v{version}")
-    return dest
