@@ -206,6 +206,58 @@ def _docker_config(registry: Reference, directory: Path) -> dict[str, str]:
     return {"DOCKER_CONFIG": str(directory)}
 
 
+def refuse_published(registry: Reference, name: str, tag: str, *, force: bool) -> Registry:
+    """Exit 1 when ``<registry>/<name>:<tag>`` exists (unless ``force``); the registry client."""
+    remote = Registry(registry)
+    remote.ping()
+    if remote.manifest(registry.repository(name), tag) is not None and not force:
+        raise runner.stop(
+            f"{registry}/{name}:{tag} is already published",
+            "A published image is immutable: nothing was built. Pass --force to overwrite.",
+        )
+    return remote
+
+
+def ko_push(
+    workdir: Path,
+    package: str,
+    tag: str,
+    *,
+    registry: Reference,
+    platforms: list[str],
+    ko: Path,
+    trace: bool = False,
+    base_image: str = "",
+) -> str:
+    """``ko build -B`` ``package`` for ``platforms`` and push it as ``<registry>/<name>:<tag>``.
+
+    Returns the pushed reference with its digest.
+    """
+    name = package.rstrip("/").rsplit("/", 1)[-1]
+    target = f"{registry}/{name}:{tag}"
+    with tempfile.TemporaryDirectory(prefix="kstasks-ko-") as temp:
+        env = {"KO_DOCKER_REPO": str(registry), **_docker_config(registry, Path(temp))}
+        if base_image:
+            env["KO_DEFAULTBASEIMAGE"] = base_image
+        args = [ko, "build", "-B", package, "-t", tag, "--sbom=none", "--platform", ",".join(platforms)]
+        with runner.step(f"ko build {package} {tag} for {', '.join(platforms)}"):
+            result = runner.run(
+                [*args, *(["--verbose"] if trace else [])],
+                cwd=workdir,
+                env=env,
+                capture=True,
+                what=f"ko build {package}",
+                todo="Fix the build error above; nothing was pushed.",
+            )
+    if runner.options.dry:
+        return target
+    pushed = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    digest = pushed.rsplit("@", 1)[-1] if "@" in pushed else ""
+    reference = f"{target}@{digest}" if digest else target
+    print(f"pushed {reference}")
+    return reference
+
+
 def build_tool_image(
     tool: ToolImage,
     version: ReleaseVersion,
@@ -223,45 +275,47 @@ def build_tool_image(
     Refuses (exit 1) when that tag exists, unless ``force``. Returns the pushed reference
     with its digest. The source is cloned into a temporary directory that is always removed.
     """
-    target = f"{registry}/{tool.name}:{version}"
-    remote = Registry(registry)
-    remote.ping()
-    if remote.manifest(registry.repository(tool.name), version.text) is not None and not force:
-        raise runner.stop(
-            f"{target} is already published",
-            "A published image is immutable: nothing was built. Pass --force to overwrite.",
-        )
+    refuse_published(registry, tool.name, version.text, force=force)
     with tempfile.TemporaryDirectory(prefix=f"kstasks-{tool.name}-") as temp:
         checkout = Path(temp) / tool.name
         with runner.step(f"fetch {tool.name} {version.tag}"):
             clone_at_tag(source, version.tag, checkout)
-        env = {"KO_DOCKER_REPO": str(registry), **_docker_config(registry, Path(temp))}
-        if base_image:
-            env["KO_DEFAULTBASEIMAGE"] = base_image
-        args = [
-            ko,
-            "build",
-            "-B",
+        return ko_push(
+            checkout,
             tool.package,
-            "-t",
             version.text,
-            "--sbom=none",
-            "--platform",
-            ",".join(platforms),
-        ]
-        with runner.step(f"ko build {tool.name} {version} for {', '.join(platforms)}"):
-            result = runner.run(
-                [*args, *(["--verbose"] if trace else [])],
-                cwd=checkout,
-                env=env,
-                capture=True,
-                what=f"ko build {tool.name}",
-                todo="Fix the build error above; nothing was pushed.",
-            )
-    if runner.options.dry:
-        return target
-    pushed = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-    digest = pushed.rsplit("@", 1)[-1] if "@" in pushed else ""
-    reference = f"{target}@{digest}" if digest else target
-    print(f"pushed {reference}")
-    return reference
+            registry=registry,
+            platforms=platforms,
+            ko=ko,
+            trace=trace,
+            base_image=base_image,
+        )
+
+
+def publish_images(
+    checkout: Checkout,
+    components: list[Component],
+    version: ReleaseVersion,
+    *,
+    registry: Reference,
+    platforms: list[str],
+    ko: Path,
+    force: bool = False,
+    base_image: str = "",
+) -> list[str]:
+    """Release images of the checkout's components, tagged ``<version>`` (no v), as the release
+    workflow's goreleaser/ko step publishes them. Every tag is checked before anything is built."""
+    for component in components:
+        refuse_published(registry, component.image, version.text, force=force)
+    return [
+        ko_push(
+            checkout.root,
+            component.package,
+            version.text,
+            registry=registry,
+            platforms=platforms,
+            ko=ko,
+            base_image=base_image,
+        )
+        for component in components
+    ]

@@ -39,9 +39,10 @@ def generate(session: Any) -> None:
 
 
 def verify(session: Any) -> None:
-    """Every check: Go version, then derived files in an isolated worktree."""
+    """Every check: Go version, version references, then derived files in an isolated worktree."""
     install_kstasks(session)
     session.run("kstasks", "verify-go-versions")
+    session.run("kstasks", "verify-versions")
     session.run("kstasks", "verify-codegen", *session.posargs)
 
 
@@ -71,6 +72,7 @@ def publish_arguments(posargs: list[str]) -> argparse.Namespace:
     parser.add_argument("--registry", default="")
     parser.add_argument("--force", action="store_true")
     parser.add_argument("--skip-dependency-update", action="store_true")
+    parser.add_argument("--image-registry", default="")
     parser.add_argument("--tool-registry", default="")
     parser.add_argument("--clusteradm-version", default="")
     parser.add_argument("--helm-version", default="")
@@ -82,7 +84,7 @@ def publish_arguments(posargs: list[str]) -> argparse.Namespace:
 
 PUBLISH_USAGE = (
     "nox -s publish -- --version X.Y.Z --registry oci://HOST[:PORT]/PATH [--force] "
-    "[--tool-registry HOST/PATH [--clusteradm-version V] [--helm-version V]]"
+    "[--image-registry HOST/PATH] [--tool-registry HOST/PATH [--clusteradm-version V] [--helm-version V]]"
 )
 
 
@@ -103,6 +105,9 @@ def publish(session: Any) -> None:
     session.run(*package, *(["--skip-dependency-update"] if args.skip_dependency_update else []))
     push = ["kstasks", "publish-charts", "--version", args.version, "--registry", args.registry]
     session.run(*push, *(["--force"] if args.force else []))
+    if args.image_registry:
+        images = ["kstasks", "publish-images", "--version", args.version, "--registry", args.image_registry]
+        session.run(*images, *(["--force"] if args.force else []))
     if args.tool_registry:
         for tool, version in (("clusteradm", args.clusteradm_version), ("helm", args.helm_version)):
             build = ["kstasks", f"build-{tool}-image", "--registry", args.tool_registry]

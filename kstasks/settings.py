@@ -107,6 +107,12 @@ DEFAULTS: dict[str, Any] = {
             },
         },
     },
+    "release": {
+        # The version-reference graph in the checkout; kstasks' v0.24.0 default when absent.
+        "graph": "kstasks-versions.yaml",
+        # Platforms of the release images publish-images pushes.
+        "image_platforms": "linux/amd64,linux/arm64",
+    },
     "imports": {
         # "builtin" (kstasks' port of openshift-goimports' ordering) or "openshift-goimports".
         "tool": "builtin",

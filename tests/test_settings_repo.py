@@ -21,6 +21,7 @@ def test_defaults_are_kubestellar_v0_24_0() -> None:
         "code_generator_gotoolchain": "",
         "openshift_goimports": "4cd858e694d7dfa32a2e697e0e4bab245c215cf3",
         "helm": "v3.14.4",
+        "ko": "v0.17.1",
         "yq": "v4.44.3",
     }
     assert d["images"]["registry"] == "ghcr.io/kubestellar/kubestellar"

@@ -204,6 +204,46 @@ def build_helm_image(
     build_tool(c, "helm", version, registry, platform, trace, source, api_url, force)
 
 
+@task(
+    name="publish-images",
+    iterable=["component"],
+    help={
+        "version": "The release: 0.25.0 or v0.25.0; images are tagged without the v.",
+        "registry": "Where to push (default: DOCKER_REGISTRY, ghcr.io/kubestellar/kubestellar).",
+        "platform": "Comma-separated os/arch list (default: kstasks.release.image_platforms).",
+        "component": "A configured component to publish (repeatable; default: all).",
+        "force": "Overwrite tags that are already published.",
+        "repo": REPO_HELP,
+    },
+)
+def publish_images(
+    c: Context,
+    version: str = "",
+    registry: str | None = None,
+    platform: str | None = None,
+    component: list[str] | None = None,
+    force: bool = False,
+    repo: str | None = None,
+) -> None:
+    """Build the release images of the components with ko and push them (the release workflow's images)."""
+    release = parse_release_version(version)
+    t = target(c, repo, ["ko"])
+    config = t.config
+    platforms = images.parse_platforms(platform or config["release"]["image_platforms"])
+    destination = Reference.parse(registry or config["images"]["registry"])
+    chosen = _components(config, list(component or config["images"]["components"]))
+    images.publish_images(
+        t.checkout,
+        chosen,
+        release,
+        registry=destination,
+        platforms=platforms,
+        ko=t.toolbox.binary("ko"),
+        force=force,
+        base_image=str(config["images"].get("ko_base_image") or ""),
+    )
+
+
 def collection() -> Collection:
     """These tasks as a collection (added flat to the root namespace)."""
     return Collection(
@@ -213,4 +253,5 @@ def collection() -> Collection:
         kind_load_image,
         build_clusteradm_image,
         build_helm_image,
+        publish_images,
     )

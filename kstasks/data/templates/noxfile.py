@@ -20,7 +20,7 @@ def generate(session: nox.Session) -> None:
 
 @nox.session(tags=["verify", "ci"])
 def verify(session: nox.Session) -> None:
-    """verify-go-versions and verify-codegen (in an isolated worktree)."""
+    """verify-go-versions, verify-versions and verify-codegen (in an isolated worktree)."""
     noxsessions.verify(session)
 
 
