@@ -37,6 +37,8 @@ class Case:
     baseline: list[str]
     kstasks: list[str]
     env: dict[str, str]
+    cwd: Path | None = None
+    """Where to run (default: the prepared checkout)."""
 
 
 def prepare_checkout(dest: Path) -> Path:
@@ -105,16 +107,29 @@ def time_once(command: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 def measure(case: Case, cwd: Path, runs: int, progress: Callable[[str], None]) -> dict[str, object]:
-    """Warm up both sides once, then alternate ``runs`` timed runs of each."""
-    time_once(case.baseline, cwd, case.env)
-    time_once(case.kstasks, cwd, case.env)
-    base, ours = [], []
+    """Warm up both sides once, then alternate ``runs`` timed runs of each (a case without a
+    baseline is timed alone)."""
+    sides = [side for side in (case.baseline, case.kstasks) if side]
+    for side in sides:
+        time_once(side, cwd, case.env)
+    base: list[float] = []
+    ours: list[float] = []
     for i in range(runs):
-        base.append(time_once(case.baseline, cwd, case.env))
+        if case.baseline:
+            base.append(time_once(case.baseline, cwd, case.env))
         ours.append(time_once(case.kstasks, cwd, case.env))
-        progress(f"{case.name}: run {i + 1}/{runs} baseline {base[-1]:.2f}s kstasks {ours[-1]:.2f}s")
-    b, k = statistics.median(base), statistics.median(ours)
-    return {"task": case.name, "baseline_median_s": b, "kstasks_median_s": k, "ratio": k / b, "runs": runs}
+        progress(
+            f"{case.name}: run {i + 1}/{runs} baseline {base[-1] if base else 0:.2f}s kstasks {ours[-1]:.2f}s"
+        )
+    k = statistics.median(ours)
+    b = statistics.median(base) if base else None
+    return {
+        "task": case.name,
+        "baseline_median_s": b,
+        "kstasks_median_s": k,
+        "ratio": k / b if b else None,
+        "runs": runs,
+    }
 
 
 def main() -> int:
@@ -134,9 +149,23 @@ def main() -> int:
             Case(
                 "all-generated",
                 ["bash", str(HERE / "baseline.sh"), str(checkout)],
+                [sys.executable, "-m", "kstasks", "all-generated", "--force"],
+                env,
+            ),
+            Case(
+                "all-generated (rerun, nothing changed)",
+                ["bash", str(HERE / "baseline.sh"), str(checkout)],
                 [sys.executable, "-m", "kstasks", "all-generated"],
                 env,
             ),
+            Case(
+                "verify-codegen vs in-place regeneration",
+                [sys.executable, "-m", "kstasks", "all-generated", "--force"],
+                [sys.executable, "-m", "kstasks", "verify-codegen"],
+                env,
+            ),
+            Case("kstasks --list", [], [str(Path(sys.executable).parent / "kstasks"), "--list"], env),
+            Case("invoke --list", [], [str(Path(sys.executable).parent / "invoke"), "--list"], env, PROJECT),
             Case(
                 "chart",
                 ["bash", str(HERE / "baseline-chart.sh"), str(checkout)],
@@ -165,14 +194,16 @@ def main() -> int:
             ),
         ]
         cases = [case for case in cases if wanted(args, case.name)]
-        rows = [measure(case, checkout, args.runs, lambda m: print(m, file=sys.stderr)) for case in cases]
+        rows = [
+            measure(case, case.cwd or checkout, args.runs, lambda m: print(m, file=sys.stderr))
+            for case in cases
+        ]
     print(f"\nmachine: {os.cpu_count()} cores; medians of {args.runs} runs after one warm-up\n")
-    print(f"{'task':<16} {'baseline':>10} {'kstasks':>10} {'ratio':>7}")
+    print(f"{'task':<42} {'baseline':>10} {'kstasks':>10} {'ratio':>7}")
     for row in rows:
-        print(
-            f"{row['task']:<16} {row['baseline_median_s']:>9.2f}s {row['kstasks_median_s']:>9.2f}s"
-            f" {row['ratio']:>7.2f}"
-        )
+        baseline = f"{row['baseline_median_s']:>9.2f}s" if row["baseline_median_s"] else f"{'-':>10}"
+        ratio = f"{row['ratio']:>7.2f}" if row["ratio"] else f"{'-':>7}"
+        print(f"{row['task']:<42} {baseline} {row['kstasks_median_s']:>9.2f}s {ratio}")
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     (results / "latest.json").write_text(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=2) + "\n")

@@ -14,10 +14,12 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from invoke.exceptions import Exit
 
@@ -189,3 +191,20 @@ def step(title: str) -> Iterator[None]:
         say(f"==> {title}: failed after {time.monotonic() - started:.1f}s")
         raise
     say(f"==> {title}: done in {time.monotonic() - started:.1f}s")
+
+
+def parallel(*calls: Callable[[], Any]) -> list[Any]:
+    """Run ``calls`` at once (threads driving subprocesses); their results in order.
+
+    Every call runs to its end; the first failure is then raised.
+    """
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        wait(futures)
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
+    return [future.result() for future in futures]

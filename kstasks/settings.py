@@ -44,6 +44,11 @@ DEFAULTS: dict[str, Any] = {
         "object_header": "hack/boilerplate/boilerplate.go.txt",
         "client_header": "hack/boilerplate/boilerplate.generatego.txt",
         "generated_dir": "pkg/generated",
+        # "generators": client-gen, lister-gen and informer-gen run directly and at once, with the
+        # arguments kube_codegen.sh gives them (code-generator < v0.30); "kube_codegen": the script.
+        "clients_via": "generators",
+        # GOGC for the client generators (faster with less garbage collection; empty: Go's default).
+        "generator_gogc": "400",
         "verify_paths": ["api", "config/crd/bases", "pkg/crd/files", "pkg/generated"],
     },
     "chart": {

@@ -42,11 +42,14 @@ def test_all_generated_reproduces_the_checked_in_files(sample_repo: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert git(sample_repo, "status", "--porcelain") == ""
     for step in (
-        "manifests: controller-gen",
-        "generate: controller-gen object",
-        "codegenclients: kube_codegen.sh",
+        "manifests + generate: controller-gen rbac, crd, webhook, object",
+        "manifests: kustomize build config/crd/",
+        "codegenclients: client-gen, lister-gen, informer-gen at once",
     ):
-        assert f"==> {step}" in result.stderr and "done in" in result.stderr
+        assert (
+            f"==> {step}" in result.stderr
+            and f"==> {step}" + " (v0.28.2)" * ("at once" in step) in result.stderr
+        )
 
 
 def test_verify_codegen_passes_and_never_touches_the_working_tree(sample_repo: Path, tmp_path: Path) -> None:
@@ -109,8 +112,10 @@ def test_failing_client_generation_leaves_pkg_generated(sample_repo: Path, tmp_p
     temp.mkdir()
     result = run_in(sample_repo, "codegenclients", tmpdir=temp)
     assert result.returncode == 1
-    assert "client generation (kube_codegen.sh) failed" in result.stderr
-    assert "was left as it was" in result.stderr.splitlines()[-1]
+    assert "boilerplate.generatego.txt: no such file or directory" in result.stderr
+    assert result.stderr.splitlines()[-1].endswith(
+        "failed. Fix the API types; pkg/generated was left as it was."
+    )
     assert tree_digest(sample_repo / "pkg/generated") == before
     assert list(temp.iterdir()) == []
 
@@ -184,8 +189,13 @@ def test_dry_run_prints_commands_and_changes_nothing(sample_repo: Path) -> None:
     before = tree_digest(sample_repo)
     result = kstasks("--dry", "all-generated", cwd=sample_repo, env={"KSTASKS_REPO": str(sample_repo)})
     assert result.returncode == 0, result.stderr
-    assert "controller-gen rbac:roleName=manager-role crd webhook paths=./api/..." in result.stderr
-    assert "kube_codegen.sh --with-watch" in result.stderr
+    assert (
+        "controller-gen rbac:roleName=manager-role crd webhook "
+        "object:headerFile=hack/boilerplate/boilerplate.go.txt "
+        "paths=./api/... output:crd:artifacts:config=config/crd/bases"
+    ) in result.stderr
+    for generator in ("client-gen", "lister-gen", "informer-gen"):
+        assert f"/{generator} -v 0 --go-header-file" in result.stderr
     assert tree_digest(sample_repo) == before
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import codegen, golang, runner, scaffold, verify
+from kstasks import codegen, golang, runner, scaffold, stamp, verify
 from kstasks.repo import Checkout, find_checkout
 from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target, toolbox
 from kstasks.tools import TOOLS
@@ -52,7 +52,12 @@ def codegenclients(c: Context, repo: str | None = None) -> None:
     """Clientset, listers and informers under pkg/generated, then imports (make codegenclients)."""
     t = target(c, repo, _needed("codegenclients", c))
     codegen.run_codegenclients(
-        t.checkout, t.layout, t.toolbox, t.imports, ignore_go_version=t.ignore_go_version
+        t.checkout,
+        t.layout,
+        t.toolbox,
+        t.imports,
+        ignore_go_version=t.ignore_go_version,
+        via=t.layout.clients_via,
     )
 
 
@@ -68,17 +73,26 @@ def _generate_all(t: Target) -> Callable[[Checkout], None]:
 
     def generate_all(checkout: Checkout) -> None:
         codegen.run_all_generated(
-            checkout, t.layout, t.toolbox, t.imports, ignore_go_version=t.ignore_go_version
+            checkout,
+            t.layout,
+            t.toolbox,
+            t.imports,
+            ignore_go_version=t.ignore_go_version,
+            via=t.layout.clients_via,
         )
 
     return generate_all
 
 
-@task(name="all-generated", help={"repo": REPO_HELP})
-def all_generated(c: Context, repo: str | None = None) -> None:
+@task(
+    name="all-generated",
+    help={"repo": REPO_HELP, "force": "Regenerate even when nothing changed since the last run."},
+)
+def all_generated(c: Context, repo: str | None = None, force: bool = False) -> None:
     """Every generated file: manifests, generate, codegenclients (make all-generated)."""
     t = target(c, repo, _needed("all-generated", c))
-    _generate_all(t)(t.checkout)
+    settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
+    stamp.run_unless_current(t.checkout, t.layout, settings, _generate_all(t), force=force)
 
 
 @task(name="verify-go-versions", help={"repo": REPO_HELP})
