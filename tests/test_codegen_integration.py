@@ -136,11 +136,14 @@ def test_interrupted_client_generation_leaves_pkg_generated(sample_repo: Path, t
     )
     deadline = time.monotonic() + 300
     try:
-        # Interrupt once client-gen has written the clientset: listers and informers are pending.
-        while not list(temp.glob("kstasks-codegen-*/**/clientset/versioned/clientset.go")):
+        # The staging tree appears just before the generators start, and they take seconds:
+        # half a second later generation is surely under way.
+        while not list(temp.glob("kstasks-codegen-*/example.com/kssample/pkg/generated")):
             assert proc.poll() is None, "generation ended before it could be interrupted"
             assert time.monotonic() < deadline
             time.sleep(0.02)
+        time.sleep(0.5)
+        assert proc.poll() is None, "generation ended before it could be interrupted"
         os.killpg(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=120)
     finally:
