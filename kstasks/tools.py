@@ -251,7 +251,12 @@ class Toolbox:
                     cwd=workdir or staging,
                     env=env,
                     what=f"installing {tool.name} {version}",
-                    todo="Check the version, and that the Go module proxy is reachable.",
+                    todo="Check the version, and that the Go module proxy is reachable."
+                    + (
+                        " The built-in import ordering (kstasks.imports.tool: builtin) needs no install."
+                        if tool.name == "openshift-goimports"
+                        else ""
+                    ),
                 )
             if runner.options.dry:
                 return

@@ -350,3 +350,56 @@ def test_platform_parsing() -> None:
     assert os.path.basename(
         images.Component("transport", "./pkg/transport/ocm-transport-controller").image
     ) == ("ocm-transport-controller")
+
+
+def test_interrupted_tool_build_leaves_nothing_behind(
+    cli_source: Path, registry: str, base_image: str, github: FakeGitHub, temp_dir: Path, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "KSTASKS_REPO"},
+        "TMPDIR": str(temp_dir),
+        "GITHUB_API_URL": github.url,
+        "KO_DEFAULTBASEIMAGE": base_image,
+        # a fresh Go build cache makes the build take long enough to be interrupted in the middle
+        "GOCACHE": str(tmp_path / "gocache"),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kstasks",
+            "build-clusteradm-image",
+            "-v",
+            "0.8.2",
+            "--registry",
+            f"{registry}/interrupted",
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "--source",
+            str(cli_source),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(temp_dir.glob("kstasks-clusteradm-*/clusteradm/go.mod")):
+            assert proc.poll() is None, "the build ended before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0, stderr
+    assert list(temp_dir.iterdir()) == []
+    assert tags(registry, "interrupted/clusteradm") == []
