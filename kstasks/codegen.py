@@ -92,23 +92,45 @@ def _relative_source(layout: Layout) -> str:
     return f"./{layout.api_dir.strip('/')}/..."
 
 
+def controller_gen_arguments(layout: Layout, generators: tuple[str, ...]) -> list[str]:
+    """controller-gen's arguments for ``generators`` (of rbac, crd, webhook, object), as the Makefile
+    writes them: generators in that order, the source paths, then the CRD output rule if crd runs.
+
+    The CRD output rule is per generator, so RBAC, webhook and DeepCopy files land in their default
+    places even when all four run at once.
+    """
+    options = {
+        "rbac": f"rbac:roleName={layout.rbac_role_name}",
+        "crd": "crd",
+        "webhook": "webhook",
+        "object": f"object:headerFile={layout.object_header}",
+    }
+    args = [options[name] for name in ("rbac", "crd", "webhook", "object") if name in generators]
+    args.append(f"paths={_relative_source(layout)}")
+    if "crd" in generators:
+        args.append(f"output:crd:artifacts:config={layout.crd_bases_dir}")
+    return args
+
+
+def run_controller_gen(
+    checkout: Checkout, layout: Layout, toolbox: Toolbox, generators: tuple[str, ...], step: str
+) -> None:
+    """One controller-gen run for ``generators``, reported as part of ``step``."""
+    with runner.step(f"{step}: controller-gen {', '.join(generators)}"):
+        runner.run(
+            [toolbox.binary("controller-gen"), *controller_gen_arguments(layout, generators)],
+            cwd=checkout.root,
+            what=f"controller-gen ({step})",
+            todo=f"Fix the kubebuilder markers in the API types, then run {step} again.",
+        )
+
+
+MANIFEST_GENERATORS = ("rbac", "crd", "webhook")
+
+
 def run_manifests(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
     """CRDs, RBAC and webhook YAML from the API types (controller-gen), then the CRD bundle."""
-    controller_gen = toolbox.binary("controller-gen")
-    with runner.step("manifests: controller-gen rbac, crd, webhook"):
-        runner.run(
-            [
-                controller_gen,
-                f"rbac:roleName={layout.rbac_role_name}",
-                "crd",
-                "webhook",
-                f"paths={_relative_source(layout)}",
-                f"output:crd:artifacts:config={layout.crd_bases_dir}",
-            ],
-            cwd=checkout.root,
-            what="controller-gen (manifests)",
-            todo="Fix the kubebuilder markers in the API types, then run 'kstasks manifests' again.",
-        )
+    run_controller_gen(checkout, layout, toolbox, MANIFEST_GENERATORS, "manifests")
     bundle_crds(checkout, layout, toolbox)
 
 
@@ -129,18 +151,7 @@ def bundle_crds(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
 
 def run_generate(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
     """DeepCopy methods for the API types (controller-gen object)."""
-    controller_gen = toolbox.binary("controller-gen")
-    with runner.step("generate: controller-gen object"):
-        runner.run(
-            [
-                controller_gen,
-                f"object:headerFile={layout.object_header}",
-                f"paths={_relative_source(layout)}",
-            ],
-            cwd=checkout.root,
-            what="controller-gen (object)",
-            todo="Fix the API types, then run 'kstasks generate' again.",
-        )
+    run_controller_gen(checkout, layout, toolbox, ("object",), "generate")
 
 
 def gen_client_arguments(
@@ -404,29 +415,6 @@ def run_imports(
         normalise_imports(checkout.root, checkout, imports, toolbox)
 
 
-def run_controller_gen_all(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
-    """manifests' and generate's controller-gen runs as one: the packages are loaded once.
-
-    Only the CRD output is redirected (a per-generator rule, as the Makefile's), so RBAC,
-    webhook and DeepCopy files land where the two separate runs put them.
-    """
-    with runner.step("manifests + generate: controller-gen rbac, crd, webhook, object"):
-        runner.run(
-            [
-                toolbox.binary("controller-gen"),
-                f"rbac:roleName={layout.rbac_role_name}",
-                "crd",
-                "webhook",
-                f"object:headerFile={layout.object_header}",
-                f"paths={_relative_source(layout)}",
-                f"output:crd:artifacts:config={layout.crd_bases_dir}",
-            ],
-            cwd=checkout.root,
-            what="controller-gen",
-            todo="Fix the kubebuilder markers in the API types, then run all-generated again.",
-        )
-
-
 def run_all_generated(
     checkout: Checkout,
     layout: Layout,
@@ -442,7 +430,9 @@ def run_all_generated(
     generators (which read the DeepCopy file controller-gen writes) run at the same time.
     """
     with ClientGeneration(checkout, layout, toolbox, via=via) as clients:
-        run_controller_gen_all(checkout, layout, toolbox)
+        run_controller_gen(
+            checkout, layout, toolbox, (*MANIFEST_GENERATORS, "object"), "manifests + generate"
+        )
         runner.parallel(partial(bundle_crds, checkout, layout, toolbox), clients.run)
         clients.finish(imports)
     run_imports(checkout, imports, toolbox, ignore_go_version=ignore_go_version)
