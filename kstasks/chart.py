@@ -204,13 +204,6 @@ def stage_release_charts(
     ]
 
 
-def chart_name(chart_dir: Path) -> str:
-    """The ``name`` in a chart's Chart.yaml."""
-    import yaml
-
-    return str((yaml.safe_load((chart_dir / "Chart.yaml").read_text()) or {}).get("name", chart_dir.name))
-
-
 def package_release_charts(
     checkout: Checkout,
     layout: ChartLayout,

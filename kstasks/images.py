@@ -167,6 +167,17 @@ def tool_images_from_config(config: Mapping[str, Any]) -> dict[str, ToolImage]:
     }
 
 
+def tool_release(tool: ToolImage, version: ReleaseVersion | None, *, api: str) -> ReleaseVersion:
+    """``version``, else the latest stable release of the tool's GitHub repository."""
+    if version is not None:
+        return version
+    from kstasks import github
+
+    latest = github.latest_release(tool.github_repo, api=api)
+    runner.say(f"Using {tool.name} {latest.tag} (the latest release).")
+    return latest
+
+
 def source_url(source: str) -> str:
     """A git URL; a local path becomes a ``file://`` URL (so a shallow clone works)."""
     if "://" in source or source.startswith("git@"):

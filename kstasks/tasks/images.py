@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from invoke import Collection, task
+from invoke import Collection, Task, task
 from invoke.context import Context
 
 from kstasks import github, golang, images, runner
@@ -156,14 +156,9 @@ def build_tool(
     destination = Reference.parse(registry or settings["tool_registry"])
     box = toolbox(config)
     box.validate(["ko"])
-    if release is None:
-        release = github.latest_release(
-            tool.github_repo, api=github.api_base(api_url or settings.get("github_api"))
-        )
-        runner.say(f"Using {name} {release.tag} (the latest release).")
     return images.build_tool_image(
         tool,
-        release,
+        images.tool_release(tool, release, api=github.api_base(api_url or settings.get("github_api"))),
         registry=destination,
         platforms=platforms,
         ko=box.binary("ko"),
@@ -174,34 +169,27 @@ def build_tool(
     )
 
 
-@task(name="build-clusteradm-image", help=TOOL_HELP)
-def build_clusteradm_image(
-    c: Context,
-    version: str | None = None,
-    registry: str | None = None,
-    platform: str | None = None,
-    trace: bool = False,
-    source: str | None = None,
-    api_url: str | None = None,
-    force: bool = False,
-) -> None:
-    """Build the clusteradm CLI image at a release with ko, multi-platform, and push it."""
-    build_tool(c, "clusteradm", version, registry, platform, trace, source, api_url, force)
+def tool_image_task(name: str, label: str) -> Task:
+    """The build-<name>-image task: the options of hack/build-<name>-image.sh, and more."""
+
+    def build(
+        c: Context,
+        version: str | None = None,
+        registry: str | None = None,
+        platform: str | None = None,
+        trace: bool = False,
+        source: str | None = None,
+        api_url: str | None = None,
+        force: bool = False,
+    ) -> None:
+        build_tool(c, name, version, registry, platform, trace, source, api_url, force)
+
+    build.__doc__ = f"Build the {label} image at a release with ko, multi-platform, and push it."
+    return task(name=f"build-{name}-image", help=TOOL_HELP)(build)
 
 
-@task(name="build-helm-image", help=TOOL_HELP)
-def build_helm_image(
-    c: Context,
-    version: str | None = None,
-    registry: str | None = None,
-    platform: str | None = None,
-    trace: bool = False,
-    source: str | None = None,
-    api_url: str | None = None,
-    force: bool = False,
-) -> None:
-    """Build the Helm CLI image at a release with ko, multi-platform, and push it."""
-    build_tool(c, "helm", version, registry, platform, trace, source, api_url, force)
+build_clusteradm_image = tool_image_task("clusteradm", "clusteradm CLI")
+build_helm_image = tool_image_task("helm", "Helm CLI")
 
 
 @task(
