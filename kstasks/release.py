@@ -535,3 +535,70 @@ def _check_chart(
             entry["problems"].append(
                 f"{entry['reference']} refers to {image}, which is missing ({where}/{artifact.name}:{tag})"
             )
+
+
+def verify_versions(graph: Graph, root: Path, found: Scan) -> None:
+    """Exit 1 naming each problem, or say that the references agree."""
+    issues = problems(graph, root, found, tracked_files(root))
+    if issues:
+        raise runner.stop(
+            f"{len(issues)} version reference problem(s)",
+            f"Fix the literals (or the graph, {graph.source}), then run verify-versions again.",
+            details="\n".join(f"  - {issue}" for issue in issues),
+        )
+    runner.say(
+        f"verify-versions: {len(found.occurrences)} references to {len(graph.artifacts)} artifacts agree"
+    )
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """``versions``' table: artifact, file:line, value, channel, what release-prepare does."""
+    lines = [f"{'ARTIFACT':32} {'WHERE':52} {'VALUE':14} {'CHANNEL':8} SET"]
+    for row in rows:
+        where = f"{row['file']}:{row['line']}" if row["line"] else f"{row['file']} (missing)"
+        lines.append(
+            f"{row['artifact']:32} {where:52} {row['value'] or '-':14} {row['channel'] or '-':8} {row['set']}"
+        )
+    return "\n".join(lines)
+
+
+def prepare_release(graph: Graph, root: Path, version: ReleaseVersion, *, dry_run: bool = False) -> None:
+    """Set every literal the release document asks for to ``version``, then verify the references.
+
+    With ``dry_run`` the diff is printed and nothing is written. A reference that cannot be found
+    stops it before any edit.
+    """
+    found = scan(graph, root)
+    if found.missing:
+        verify_versions(graph, root, found)
+    edits = release_edits(graph, found, version)
+    if dry_run or runner.options.dry:
+        print(unified_diff(found, edits), end="")
+        return
+    for file, text in edits.items():
+        (root / file).write_text(text)
+        runner.say(f"release-prepare: {file} updated for {version.text}")
+    if not edits:
+        runner.say(f"release-prepare: nothing to change for {version.text}")
+    verify_versions(graph, root, scan(graph, root))
+
+
+def check_release(
+    graph: Graph, version: ReleaseVersion, registry: Any | None, report: Path
+) -> dict[str, Any]:
+    """verify_release, with its JSON report written to ``report``; exit 1 listing every problem."""
+    import json
+
+    result = verify_release(graph, version, registry)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(result, indent=2) + "\n")
+    for entry in result["artifacts"]:
+        print(f"{entry['reference']}@{entry['digest'] or 'MISSING'}")
+    if not result["ok"]:
+        raise runner.stop(
+            f"release {version.text} is incomplete or wrong (report: {report})",
+            "Publish what is missing, then run verify-release again.",
+            details="\n".join(f"  - {problem}" for problem in result["problems"]),
+        )
+    runner.say(f"verify-release: release {version.text} is complete (report: {report})")
+    return result
