@@ -165,8 +165,10 @@ class Toolbox:
         return self.versions[TOOLS[name].version_key]
 
     def validate(self, names: list[str] | None = None) -> None:
-        """Exit 2 on any malformed version setting, before any work."""
+        """Exit 2 on an unknown tool or a malformed version setting, before any work."""
         for name in names or list(TOOLS):
+            if name not in TOOLS:
+                raise runner.usage_error(f"unknown tool {name!r}", f"Choose from: {', '.join(TOOLS)}.")
             tool = TOOLS[name]
             validate_version(tool, self.versions[tool.version_key])
             validate_toolchain(self.toolchain_of(name))

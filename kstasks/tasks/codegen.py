@@ -7,10 +7,9 @@ from collections.abc import Callable
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import codegen, golang, runner, scaffold, stamp, verify
+from kstasks import codegen, golang, scaffold, stamp, verify
 from kstasks.repo import Checkout, find_checkout
 from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target, toolbox
-from kstasks.tools import TOOLS
 
 
 def _needed(step: str, c: Context) -> list[str]:
@@ -26,9 +25,6 @@ def tools(c: Context, name: list[str] | None = None) -> None:
     config = start(c)
     box = toolbox(config)
     names = list(name or [*_needed("all-generated", c), "helm", "ko"])
-    for tool_name in names:
-        if tool_name not in TOOLS:
-            raise runner.usage_error(f"unknown tool {tool_name!r}", f"Choose from: {', '.join(TOOLS)}.")
     for tool_name, directory in box.install_all(names).items():
         print(f"{tool_name:22} {box.version_of(tool_name):12} {directory}")
 
