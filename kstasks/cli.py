@@ -1,12 +1,21 @@
-"""The ``kstasks`` command: the same tasks and options as ``invoke``, from any directory."""
+"""The ``kstasks`` command: the same tasks and options as ``invoke``, from any directory.
+
+Beyond Invoke's core flags: ``-v/--verbose`` (echo every command and show the tools' stderr)
+and ``-q/--quiet`` (only warnings, errors and results). An unknown task or flag is bad input
+(exit 2, with the closest name suggested); output cut short (``kstasks --list | head``) ends
+quietly; anything unforeseen is one line (see ``kstasks.guard``).
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
-from invoke import Program
+from invoke import Argument, Program
+from invoke.exceptions import ParseError
 
-from kstasks import __version__
+from kstasks import __version__, guard, runner
 
 CONFIG_NAMES = ("invoke.yaml", "invoke.yml", "invoke.json")
 
@@ -22,6 +31,28 @@ def find_project_config(start: Path) -> Path | None:
 class KstasksProgram(Program):
     """An Invoke program with the kstasks namespace built in, reading the nearest invoke.yaml."""
 
+    def core_args(self) -> list[Argument]:
+        """Invoke's core flags plus -v/--verbose and -q/--quiet."""
+        return [
+            *super().core_args(),
+            Argument(
+                names=("verbose", "v"), kind=bool, default=False, help="Echo every command and tool output."
+            ),
+            Argument(
+                names=("quiet", "q"),
+                kind=bool,
+                default=False,
+                help="Print only warnings, errors and results.",
+            ),
+        ]
+
+    def parse_core(self, argv: list[str] | None) -> None:
+        """Invoke's core parsing, with an unknown flag as bad input (exit 2)."""
+        try:
+            super().parse_core(argv)
+        except ParseError as error:
+            raise guard.bad_input(error, self._task_names(), self._core_flags()) from None
+
     def parse_collection(self) -> None:
         """Use the built-in namespace, and load project config as ``invoke`` would."""
         super().parse_collection()
@@ -30,9 +61,53 @@ class KstasksProgram(Program):
             self.config.set_project_location(str(project))
             self.config.load_project()
 
+    def parse_tasks(self) -> None:
+        """Invoke's task parsing, with an unknown task or flag as bad input (exit 2)."""
+        try:
+            super().parse_tasks()
+        except ParseError as error:
+            raise guard.bad_input(error, self._task_names(), self._core_flags()) from None
+
+    def update_config(self, merge: bool = True) -> None:
+        """Invoke's flags, plus -v as --echo and -q as --hide=err (what the tasks read)."""
+        super().update_config(merge=False)
+        run = {}
+        if self.args.verbose.value:
+            run["echo"] = True
+        elif self.args.quiet.value:
+            run["hide"] = "err"
+        if run:
+            self.config.load_overrides({"run": run}, merge=False)
+        if merge:
+            self.config.merge()
+
+    def _task_names(self) -> list[str]:
+        collection = getattr(self, "collection", None)
+        return list(collection.task_names) if collection is not None else []
+
+    def _core_flags(self) -> list[str]:
+        return [f"--{name}" for argument in self.core_args() for name in argument.names if len(name) > 1]
+
+
+def _quiet_broken_pipe() -> None:
+    """stdout's reader went away (``| head``): send the rest nowhere, so Python's exit stays quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
 
 def main() -> None:
     """Console entry point."""
-    from kstasks.tasks import ns
+    try:
+        from kstasks.tasks import ns
 
-    KstasksProgram(name="kstasks", binary="kstasks", namespace=ns, version=__version__).run()
+        KstasksProgram(name="kstasks", binary="kstasks", namespace=ns, version=__version__).run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        sys.exit(0)
+    except BaseException as error:
+        converted = guard.as_exit(error)
+        if converted is error:
+            raise
+        print(getattr(converted, "message", converted), file=sys.stderr)
+        sys.exit(getattr(converted, "code", runner.FAILURE))

@@ -9,12 +9,19 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from kstasks import runner, scratch
+
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
-    """Atomically replace ``path`` with ``data`` unless it already holds it; whether it wrote."""
+    """Atomically replace ``path`` with ``data`` unless it already holds it; whether it wrote.
+
+    Under dry-run nothing is written (and False returned).
+    """
+    if runner.options.dry:
+        return False
     try:
         if path.read_bytes() == data:
             return False
@@ -52,32 +59,28 @@ def _exchange(a: Path, b: Path) -> bool:
 def replace_tree(staged: Path, target: Path) -> None:
     """Make ``target`` hold exactly the tree at ``staged``, switching over in one rename.
 
-    ``staged`` is moved (or copied, across filesystems) next to ``target`` first, so the
-    switch itself is a rename; the previous tree is removed only after the switch.
+    ``staged`` is copied into a scratch directory next to ``target`` first (hidden, ignored by
+    git, swept if the run is killed), so the switch itself is a rename; the previous tree is
+    removed only after the switch. Under dry-run nothing changes.
     """
+    if runner.options.dry:
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
-    incoming = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-    outgoing = incoming.with_name(incoming.name.replace(".new-", ".old-"))
-    try:
-        incoming.rmdir()
+    with scratch.directory(f"{target.name}-swap", parent=target.parent) as swap:
+        incoming = swap / "new"
         shutil.copytree(staged, incoming, symlinks=True)
         if not target.exists():
             incoming.rename(target)
             return
         if _exchange(incoming, target):
-            shutil.rmtree(incoming)
             return
+        outgoing = swap / "old"
         target.rename(outgoing)
         try:
             incoming.rename(target)
         except BaseException:
             outgoing.rename(target)
             raise
-        shutil.rmtree(outgoing)
-    finally:
-        shutil.rmtree(incoming, ignore_errors=True)
-        if outgoing.exists() and target.exists():
-            shutil.rmtree(outgoing, ignore_errors=True)
 
 
 def tree_files(root: Path) -> list[Path]:

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
-from invoke import Collection
+import copy
 
-from kstasks import settings
+from invoke import Collection, Task
+
+from kstasks import guard, settings
 from kstasks.tasks import charts, codegen, images, release
+
+OUTPUT_SETTING = {"output": ""}
+"""``kstasks.output``: quiet, normal or verbose (empty: KSTASKS_OUTPUT, else normal); flags win."""
+
+
+def guarded(task: Task) -> Task:
+    """A copy of ``task`` whose body sets the output level and turns interrupts and errors into one line."""
+    if getattr(task.body, "__kstasks_guarded__", False):
+        return task
+    wrapped = copy.copy(task)
+    wrapped.body = guard.guarded(task.body)
+    return wrapped
 
 
 def build_namespace() -> Collection:
     """The root collection: the tasks of each capability, flat, plus the ``kstasks`` defaults."""
     namespace = Collection()
-    for part in (codegen.collection(), charts.collection(), images.collection(), release.collection()):
+    for part in (
+        codegen.collection(),
+        charts.collection(),
+        images.collection(),
+        release.collection(),
+    ):
         for task_name in part.task_names:
-            namespace.add_task(part[task_name], name=task_name)
-    namespace.configure({"kstasks": settings.defaults()})
+            namespace.add_task(guarded(part[task_name]), name=task_name)
+    namespace.configure({"kstasks": {**settings.defaults(), **OUTPUT_SETTING}})
     return namespace
 
 

@@ -1,0 +1,180 @@
+"""Every task's outer layer: output level, interrupts, and one line instead of a traceback.
+
+:func:`guarded` wraps a task body (the namespace wraps every task, so this holds under
+``kstasks`` and under ``invoke`` with a project's tasks.py alike):
+
+- the output level and dry-run are set from Invoke's config before the body runs;
+- Ctrl-C and SIGTERM stop the running commands, let cleanup run, and end the task with one
+  "interrupted" line and exit code 130 (SIGINT) or 143 (SIGTERM);
+- a read-only or full disk or a permission problem is one line naming the path, exit 2;
+- anything unforeseen is one line (exit 1) with a hint to rerun with ``KSTASKS_DEBUG=1``,
+  which lets the traceback through.
+"""
+
+from __future__ import annotations
+
+import difflib
+import errno
+import functools
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
+from typing import Any, TypeVar
+
+from invoke.config import Config
+from invoke.exceptions import Exit, Failure, ParseError
+
+from kstasks import runner, scratch
+
+DEBUG_VARIABLE = "KSTASKS_DEBUG"
+OUTPUT_VARIABLE = "KSTASKS_OUTPUT"
+_QUIET_HIDE = ("err", "stderr", "both")
+_swept = False
+
+T = TypeVar("T")
+
+
+def debugging() -> bool:
+    """Whether ``KSTASKS_DEBUG`` asks for tracebacks."""
+    return os.environ.get(DEBUG_VARIABLE, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def output_level(config: Config | Mapping[str, Any]) -> str:
+    """The output level from Invoke's config: flags first, then settings, then ``KSTASKS_OUTPUT``.
+
+    ``--echo`` (``kstasks -v``) is verbose; ``--hide=err``/``both`` (``kstasks -q``) quiet; else
+    ``kstasks.output`` (invoke.yaml or ``INVOKE_KSTASKS_OUTPUT``); else ``KSTASKS_OUTPUT``;
+    else normal. ``--hide=out`` is refused: results are what stdout is for.
+    """
+    run = config.get("run", {}) or {}
+    hide = run.get("hide")
+    if hide in ("out", "stdout"):
+        raise runner.usage_error(
+            f"--hide={hide} is not supported (kstasks prints only results on stdout)",
+            "Use -q (or --hide=err) to see only warnings, errors and results.",
+        )
+    if run.get("echo"):
+        return "verbose"
+    if hide in _QUIET_HIDE or hide is True:
+        return "quiet"
+    settings = config.get("kstasks", {}) or {}
+    chosen = settings.get("output") or os.environ.get(OUTPUT_VARIABLE, "") or "normal"
+    if chosen not in runner.LEVELS:
+        raise runner.usage_error(
+            f"output level {str(chosen)[:40]!r} is unknown", f"Use one of: {', '.join(runner.LEVELS)}."
+        )
+    return chosen
+
+
+def _sweep_once() -> None:
+    """Remove what killed runs left, once per process (not under dry-run)."""
+    global _swept
+    if _swept or runner.options.dry:
+        return
+    _swept = True
+    with suppress(OSError):
+        scratch.sweep()
+
+
+_OS_PROBLEMS = {
+    errno.EROFS: ("read-only file system", "Make it writable (or work on a writable copy) and run again."),
+    errno.ENOSPC: ("no space left on device", "Free disk space there (df -h shows where) and run again."),
+    errno.EDQUOT: ("disk quota exceeded", "Free space within your quota and run again."),
+    errno.EACCES: ("permission denied", "Check that path's owner and permissions, or run as its owner."),
+    errno.EPERM: ("operation not permitted", "Check that path's owner and permissions, or run as its owner."),
+}
+
+
+def os_problem(error: OSError) -> Exit | None:
+    """An unusable file system (read-only, full, no permission) as one line with exit 2; else None."""
+    known = _OS_PROBLEMS.get(error.errno or 0)
+    if known is None:
+        return None
+    what, todo = known
+    where = error.filename if error.filename is not None else "a file"
+    return runner.usage_error(f"cannot write {where}: {what}", todo)
+
+
+def unexpected(error: BaseException) -> Exit:
+    """Anything unforeseen as one line (exit 1) with the hint to see the traceback."""
+    text = " ".join(str(error).split())
+    text = f"{text[:200]}..." if len(text) > 200 else text
+    return Exit(
+        runner.redact(
+            f"error: unexpected {type(error).__name__}{': ' + text if text else ''}. "
+            f"This is a kstasks bug: rerun with {DEBUG_VARIABLE}=1 to see the traceback, and report it."
+        ),
+        code=runner.FAILURE,
+    )
+
+
+def interrupted(error: KeyboardInterrupt) -> Exit:
+    """The one line after Ctrl-C (exit 130) or SIGTERM (exit 143)."""
+    if isinstance(error, runner.Interrupted) and error.signum != 2:
+        return Exit(f"interrupted ({error.args[0]})", code=error.exit_code)
+    return Exit("interrupted", code=runner.INTERRUPTED)
+
+
+def as_exit(error: BaseException) -> BaseException:
+    """What reaches the user for ``error``: Invoke's own exits as they are, the rest as one line."""
+    if isinstance(error, (Exit, ParseError, Failure, SystemExit)):
+        return error
+    if isinstance(error, KeyboardInterrupt):
+        return interrupted(error)
+    if isinstance(error, OSError):
+        return os_problem(error) or unexpected(error)
+    if isinstance(error, Exception) and not debugging():
+        return unexpected(error)
+    return error
+
+
+def guarded(body: Callable[..., T]) -> Callable[..., T]:
+    """``body`` (a task function) with the output level set, interrupts and errors made one line."""
+
+    @functools.wraps(body)
+    def task_body(c: Any, *args: Any, **kwargs: Any) -> T:
+        try:
+            with runner.interruptible():
+                runner.configure(dry=bool(c.config.run.dry), level=output_level(c.config))
+                _sweep_once()
+                return body(c, *args, **kwargs)
+        except BaseException as error:
+            converted = as_exit(error)
+            if converted is error:
+                raise
+            raise converted from None
+
+    task_body.__kstasks_guarded__ = True  # type: ignore[attr-defined]
+    return task_body
+
+
+_UNKNOWN = re.compile(r"No idea what '(?P<token>.*)' is!")
+
+
+def bad_input(error: ParseError, task_names: Iterable[str], core_flags: Iterable[str] = ()) -> Exit:
+    """A command-line parse error as exit 2, suggesting the closest task or flag name."""
+    message = str(error)
+    match = _UNKNOWN.search(message)
+    if match is None:
+        return Exit(f"error: {message}", code=runner.USAGE)
+    token = match["token"]
+    if token.startswith("-"):
+        flags = list(core_flags)
+        if error.context is not None:
+            flags += list(error.context.flags)
+        close = difflib.get_close_matches(token, flags, n=1)
+        kind = "flag"
+    else:
+        close = difflib.get_close_matches(token, list(task_names), n=1, cutoff=0.5)
+        kind = "task"
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    where = (
+        f" of {error.context.name}"
+        if kind == "flag" and error.context is not None and error.context.name
+        else ""
+    )
+    return Exit(
+        f"error: no {kind} '{token}'{where}.{hint} --list shows the tasks, --help TASK its flags.",
+        code=runner.USAGE,
+    )
