@@ -387,7 +387,10 @@ def step(title: str) -> Iterator[None]:
     except BaseException:
         say(f"==> {title}: failed after {time.monotonic() - started:.1f}s")
         raise
-    say(f"==> {title}: done in {time.monotonic() - started:.1f}s")
+    if options.dry:
+        say(f"==> {title}: dry run, nothing done")
+    else:
+        say(f"==> {title}: done in {time.monotonic() - started:.1f}s")
 
 
 def parallel(*calls: Callable[[], Any]) -> list[Any]:
