@@ -96,10 +96,14 @@ def os_problem(error: OSError) -> Exit | None:
     return runner.usage_error(f"cannot write {where}: {what}", todo)
 
 
+def _one_line(error: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(error).split())
+    return f"{text[:limit]}..." if len(text) > limit else text
+
+
 def unexpected(error: BaseException) -> Exit:
     """Anything unforeseen as one line (exit 1) with the hint to see the traceback."""
-    text = " ".join(str(error).split())
-    text = f"{text[:200]}..." if len(text) > 200 else text
+    text = _one_line(error)
     return Exit(
         runner.redact(
             f"error: unexpected {type(error).__name__}{': ' + text if text else ''}. "
@@ -124,6 +128,8 @@ def as_exit(error: BaseException) -> BaseException:
         return interrupted(error)
     if isinstance(error, OSError):
         return os_problem(error) or unexpected(error)
+    if any(cls.__name__ == "YAMLError" for cls in type(error).__mro__):
+        return runner.usage_error(f"a settings file is not valid YAML: {_one_line(error)}", "Fix that file.")
     if isinstance(error, Exception) and not debugging():
         return unexpected(error)
     return error
