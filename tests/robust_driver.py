@@ -17,7 +17,7 @@ from invoke import Collection, task
 from invoke.context import Context
 
 from kstasks import locks, runner, scratch
-from kstasks.tasks import guarded
+from kstasks.tasks import OUTPUT_SETTING, guarded
 
 
 def _ready(ready: str, data: object) -> None:
@@ -123,3 +123,4 @@ def steps(c: Context) -> None:
 
 
 ns = Collection(*(guarded(t) for t in (hang, both, worktree, swap, hold, boom, full, readonly, steps)))
+ns.configure({"kstasks": dict(OUTPUT_SETTING)})
