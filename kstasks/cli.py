@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from invoke import Argument, Program
-from invoke.exceptions import ParseError
+from invoke.exceptions import Exit, ParseError
 
 from kstasks import __version__, guard, runner
 
@@ -46,13 +46,6 @@ class KstasksProgram(Program):
             ),
         ]
 
-    def parse_core(self, argv: list[str] | None) -> None:
-        """Invoke's core parsing, with an unknown flag as bad input (exit 2)."""
-        try:
-            super().parse_core(argv)
-        except ParseError as error:
-            raise guard.bad_input(error, self._task_names(), self._core_flags()) from None
-
     def parse_collection(self) -> None:
         """Use the built-in namespace, and load project config as ``invoke`` would."""
         super().parse_collection()
@@ -60,13 +53,6 @@ class KstasksProgram(Program):
         if project is not None:
             self.config.set_project_location(str(project))
             self.config.load_project()
-
-    def parse_tasks(self) -> None:
-        """Invoke's task parsing, with an unknown task or flag as bad input (exit 2)."""
-        try:
-            super().parse_tasks()
-        except ParseError as error:
-            raise guard.bad_input(error, self._task_names(), self._core_flags()) from None
 
     def update_config(self, merge: bool = True) -> None:
         """Invoke's flags, plus -v as --echo and -q as --hide=err (what the tasks read)."""
@@ -81,18 +67,50 @@ class KstasksProgram(Program):
         if merge:
             self.config.merge()
 
-    def _task_names(self) -> list[str]:
-        collection = getattr(self, "collection", None)
-        return list(collection.task_names) if collection is not None else []
-
-    def _core_flags(self) -> list[str]:
-        return [f"--{name}" for argument in self.core_args() for name in argument.names if len(name) > 1]
-
 
 def _quiet_broken_pipe() -> None:
     """stdout's reader went away (``| head``): send the rest nowhere, so Python's exit stays quiet."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+
+
+def _names(program: Program) -> tuple[list[str], list[str]]:
+    """The task names and long core flags of ``program`` (for suggestions)."""
+    collection = getattr(program, "collection", None)
+    tasks = list(collection.task_names) if collection is not None else []
+    flags = [f"--{name}" for argument in program.core_args() for name in argument.names if len(name) > 1]
+    return tasks, flags
+
+
+def adopt_invoke(program_class: type[Program] = Program) -> None:
+    """Make Invoke's command line behave as kstasks promises, also under plain ``invoke``.
+
+    An unknown task or flag exits 2 with the closest name suggested (Invoke: exit 1), and a
+    task list cut short by its reader (``--list | head``) ends quietly. Called when the kstasks
+    namespace is imported, which the ``invoke`` command does before it parses task names.
+    Idempotent.
+    """
+    if getattr(program_class, "_kstasks_adopted", False):
+        return
+    parse_tasks, list_tasks = program_class.parse_tasks, program_class.list_tasks
+
+    def parse_tasks_strictly(self: Program) -> None:
+        try:
+            parse_tasks(self)
+        except ParseError as error:
+            raise guard.bad_input(error, *_names(self)) from None
+
+    def list_tasks_quietly(self: Program) -> None:
+        try:
+            list_tasks(self)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            raise Exit(code=0) from None
+
+    program_class.parse_tasks = parse_tasks_strictly  # type: ignore[method-assign]
+    program_class.list_tasks = list_tasks_quietly  # type: ignore[method-assign]
+    program_class._kstasks_adopted = True  # type: ignore[attr-defined]
 
 
 def main() -> None:

@@ -124,3 +124,35 @@ def test_dry_run_prints_commands_and_reports_nothing_written(sample_repo: Path) 
         "==> manifests + generate: controller-gen rbac, crd, webhook, object: dry run, nothing done"
         in result.stderr
     )
+
+
+def _invoke_here(*args: str, stdout: int | None = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    """The ``invoke`` command with this project's tasks.py."""
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *args],
+        cwd=PROJECT,
+        env={**os.environ, **_kstasks_env()},
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_invoke_with_the_tasks_file_treats_unknown_names_as_bad_input() -> None:
+    task = _invoke_here("all-generatd")
+    assert task.returncode == 2
+    assert task.stderr.startswith("error: no task 'all-generatd'. Did you mean 'all-generated'?")
+    flag = _invoke_here("verify-codegen", "--in-plac")
+    assert flag.returncode == 2
+    assert flag.stderr.startswith("error: no flag '--in-plac' of verify-codegen. Did you mean '--in-place'?")
+
+
+def test_invoke_list_into_a_closed_pipe_ends_quietly() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = _invoke_here("--list", stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0 and result.stderr == ""

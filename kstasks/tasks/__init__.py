@@ -6,7 +6,7 @@ import copy
 
 from invoke import Collection, Task
 
-from kstasks import guard, settings
+from kstasks import cli, guard, settings
 from kstasks.tasks import charts, codegen, images, release
 
 OUTPUT_SETTING = {"output": ""}
@@ -37,4 +37,5 @@ def build_namespace() -> Collection:
     return namespace
 
 
+cli.adopt_invoke()
 ns = build_namespace()
