@@ -210,6 +210,7 @@ def test_code_generator_v0_30_interface(sample_repo: Path) -> None:
         # code-generator v0.30 depends on an x/tools that newer Go cannot build
         INVOKE_KSTASKS_VERSIONS_CODE_GENERATOR_GOTOOLCHAIN="go1.23.8",
         IGNORE_GO_VERSION="1",
+        KSTASKS_OUTPUT="verbose",  # the commands are echoed in verbose mode only
     )
     assert result.returncode == 0, result.stderr
     assert (

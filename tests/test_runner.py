@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -96,3 +97,64 @@ def test_step_reports_duration_and_failure(capsys: pytest.CaptureFixture[str]) -
     err = capsys.readouterr().err
     assert "==> thing: done in" in err
     assert "==> other: failed after" in err
+
+
+def test_levels_decide_what_progress_shows(capfd: pytest.CaptureFixture[str]) -> None:
+    shown = {}
+    for level in runner.LEVELS:
+        runner.configure(level=level)
+        with runner.step("the step"):
+            runner.run(
+                [sys.executable, "-c", "import sys; print('out'); print('tool noise', file=sys.stderr)"]
+            )
+            runner.say("progress")
+        runner.warn("careful")
+        shown[level] = capfd.readouterr()
+    assert shown["quiet"].err == "warning: careful\n"
+    assert shown["normal"].err.splitlines()[0] == "progress"
+    assert shown["normal"].err.splitlines()[1].startswith("==> the step: done in ")
+    assert "tool noise" not in shown["normal"].err and "+ " not in shown["normal"].err
+    verbose = shown["verbose"].err.splitlines()
+    assert verbose[0] == "==> the step" and verbose[1].startswith("+ ") and verbose[2] == "tool noise"
+    assert all(result.out == "out\n" for result in shown.values())
+
+
+def test_hidden_tool_stderr_still_explains_a_failure() -> None:
+    runner.configure(level="quiet")
+    with pytest.raises(Exit) as caught:
+        runner.run([sys.executable, "-c", "import sys; sys.exit('the reason')"])
+    assert "the reason" in caught.value.message
+
+
+def test_unknown_level_is_bad_input() -> None:
+    with pytest.raises(Exit) as caught:
+        runner.configure(level="loud")
+    assert caught.value.code == runner.USAGE
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "open config/rbac/role.yaml: read-only file system",
+        "write /tmp/x: no space left on device",
+        "sh: 1: go: not found",
+        "go: command not found",
+        'error: go command required, not found: exec: "go": executable file not found in $PATH',
+        "go: go.mod requires go >= 1.23 (running go 1.21.8; GOTOOLCHAIN=local)",
+        'compile: version "go1.22.1" does not match go tool version "go1.21.8"',
+    ],
+)
+def test_environment_problems_are_diagnosed(line: str) -> None:
+    diagnosis = runner.diagnose(f"some output\n{line}\nError: generators failed")
+    assert diagnosis is not None and diagnosis[0] == line
+
+
+def test_ordinary_failures_are_not_diagnosed() -> None:
+    assert runner.diagnose("api/v1/types.go:12: unknown marker +kubebuilder:foo") is None
+
+
+def test_each_command_runs_in_its_own_session() -> None:
+    """So Ctrl-C reaches kstasks alone, and kstasks stops the whole group of each command."""
+    result = runner.run(["ps", "-o", "sid=", "-p", str(os.getpid())], capture=True)
+    own = runner.run(["sh", "-c", "ps -o sid= -p $$"], capture=True)
+    assert int(own.stdout) != int(result.stdout)
