@@ -97,7 +97,8 @@ class Interrupted(KeyboardInterrupt):
 
 
 _children: set[int] = set()
-_children_lock = threading.Lock()
+_children_lock = threading.RLock()
+"""Reentrant: the signal handler may run while the main thread holds it."""
 
 
 def _signal_groups(groups: set[int], signum: int) -> None:
@@ -311,8 +312,12 @@ def _start(
     proc = subprocess.Popen(
         argv, cwd=cwd, env=env, text=True, errors="replace", start_new_session=True, **kwargs
     )
-    with _children_lock:
-        _children.add(proc.pid)
+    try:
+        with _children_lock:
+            _children.add(proc.pid)
+    except BaseException:
+        _signal_groups({proc.pid}, signal.SIGKILL)
+        raise
     return proc
 
 
