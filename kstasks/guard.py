@@ -18,6 +18,7 @@ import errno
 import functools
 import os
 import re
+import signal
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from typing import Any, TypeVar
@@ -77,12 +78,21 @@ def _sweep_once() -> None:
         scratch.sweep()
 
 
+_PERMISSIONS = "Check that path's owner and permissions, or run as its owner."
 _OS_PROBLEMS = {
-    errno.EROFS: ("read-only file system", "Make it writable (or work on a writable copy) and run again."),
-    errno.ENOSPC: ("no space left on device", "Free disk space there (df -h shows where) and run again."),
-    errno.EDQUOT: ("disk quota exceeded", "Free space within your quota and run again."),
-    errno.EACCES: ("permission denied", "Check that path's owner and permissions, or run as its owner."),
-    errno.EPERM: ("operation not permitted", "Check that path's owner and permissions, or run as its owner."),
+    errno.EROFS: (
+        "write",
+        "read-only file system",
+        "Make it writable (or work on a writable copy) and run again.",
+    ),
+    errno.ENOSPC: (
+        "write",
+        "no space left on device",
+        "Free disk space there (df -h shows where) and run again.",
+    ),
+    errno.EDQUOT: ("write", "disk quota exceeded", "Free space within your quota and run again."),
+    errno.EACCES: ("access", "permission denied", _PERMISSIONS),
+    errno.EPERM: ("access", "operation not permitted", _PERMISSIONS),
 }
 
 
@@ -91,9 +101,9 @@ def os_problem(error: OSError) -> Exit | None:
     known = _OS_PROBLEMS.get(error.errno or 0)
     if known is None:
         return None
-    what, todo = known
+    verb, what, todo = known
     where = error.filename if error.filename is not None else "a file"
-    return runner.usage_error(f"cannot write {where}: {what}", todo)
+    return runner.usage_error(f"cannot {verb} {where}: {what}", todo)
 
 
 def _one_line(error: BaseException, limit: int = 300) -> str:
@@ -115,7 +125,7 @@ def unexpected(error: BaseException) -> Exit:
 
 def interrupted(error: KeyboardInterrupt) -> Exit:
     """The one line after Ctrl-C (exit 130) or SIGTERM (exit 143)."""
-    if isinstance(error, runner.Interrupted) and error.signum != 2:
+    if isinstance(error, runner.Interrupted) and error.signum != signal.SIGINT:
         return Exit(f"interrupted ({error.args[0]})", code=error.exit_code)
     return Exit("interrupted", code=runner.INTERRUPTED)
 
@@ -126,8 +136,9 @@ def as_exit(error: BaseException) -> BaseException:
         return error
     if isinstance(error, KeyboardInterrupt):
         return interrupted(error)
-    if isinstance(error, OSError):
-        return os_problem(error) or unexpected(error)
+    known = os_problem(error) if isinstance(error, OSError) else None
+    if known is not None:
+        return known
     if any(cls.__name__ == "YAMLError" for cls in type(error).__mro__):
         return runner.usage_error(f"a settings file is not valid YAML: {_one_line(error)}", "Fix that file.")
     if isinstance(error, Exception) and not debugging():
