@@ -163,15 +163,15 @@ def test_a_tool_failing_for_its_own_reasons_keeps_the_callers_todo() -> None:
 @pytest.mark.parametrize(
     ("code", "words"),
     [
-        (errno.EROFS, "read-only file system"),
-        (errno.ENOSPC, "no space left"),
-        (errno.EACCES, "permission denied"),
+        (errno.EROFS, "write /some/path: read-only file system"),
+        (errno.ENOSPC, "write /some/path: no space left"),
+        (errno.EACCES, "access /some/path: permission denied"),
     ],
 )
 def test_os_problems_name_the_path(code: int, words: str) -> None:
     error = guard.os_problem(OSError(code, os.strerror(code), "/some/path"))
     assert error is not None and error.code == 2
-    assert error.message.startswith(f"error: cannot write /some/path: {words}")
+    assert error.message.startswith(f"error: cannot {words}")
 
 
 def test_an_unknown_os_error_is_not_blamed_on_the_environment() -> None:
