@@ -127,7 +127,7 @@ def packaged(
 
     checkout = make_sample_repo(tmp_path_factory.mktemp("pkg") / "checkout")
     before = tree_digest(checkout)
-    result = run_in(checkout, "package-charts", "--version", "v0.25.0-rc.1")
+    result = run_in(checkout, "-v", "package-charts", "--version", "v0.25.0-rc.1")  # -v: commands echoed
     return checkout, before, result
 
 
