@@ -2,16 +2,18 @@
 
 ``chart`` derives the controller-manager Helm template with kustomize on a copy of
 ``config/`` (the Makefile edits ``config/manager/kustomization.yaml`` in place and then
-``git checkout``s it, which throws away a user's edits); the ClusterRole name rewrites the
-Makefile does with yq are done here on the parsed documents.
+``git checkout``s it, which throws away a user's edits). The Makefile pipes kustomize's output
+through yq twice; kstasks changes only the ClusterRole names in kustomize's text and writes it
+as yq does (indented sequences, scalars unfolded), so the bytes are the Makefile's.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -82,18 +84,190 @@ def render_controller_manager(checkout: Checkout, layout: ChartLayout, kustomize
     return result.stdout
 
 
-def prefix_cluster_rbac(manifests: str, prefix: str) -> str:
-    """The Makefile's two yq passes: prefix ClusterRole* names and ClusterRoleBinding roleRefs."""
+def _last_line(node: Any) -> int:
+    """The 0-based line holding the last character of ``node``'s text."""
     import yaml
 
-    documents = [doc for doc in yaml.safe_load_all(manifests) if doc is not None]
-    for doc in documents:
-        kind = doc.get("kind")
-        if kind in CLUSTER_SCOPED_RBAC:
-            doc["metadata"]["name"] = prefix + doc["metadata"]["name"]
-        if kind == "ClusterRoleBinding":
-            doc["roleRef"]["name"] = prefix + doc["roleRef"]["name"]
-    return yaml.safe_dump_all(documents, sort_keys=False, default_flow_style=False, width=10_000)
+    if isinstance(node, yaml.MappingNode) and node.value and not node.flow_style:
+        return _last_line(node.value[-1][1])
+    if isinstance(node, yaml.SequenceNode) and node.value and not node.flow_style:
+        return _last_line(node.value[-1])
+    mark = node.end_mark
+    return mark.line - 1 if mark.column == 0 and mark.line > node.start_mark.line else mark.line
+
+
+def _compact_sequences(node: Any) -> Iterator[Any]:
+    """Block sequences that are mapping values, which kustomize writes without indentation."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        for _, value in node.value:
+            if isinstance(value, yaml.SequenceNode) and not value.flow_style and value.value:
+                yield value
+            yield from _compact_sequences(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _compact_sequences(item)
+
+
+def indent_sequences(text: str) -> str:
+    """kustomize's YAML as yq v4 writes it: block sequences in mappings indented by two.
+
+    Both tools write with go-yaml v3 (no line folding, scalar styles, key order and comments
+    kept); kustomize asks for compact sequences, yq does not. Every line of such a sequence
+    (nested ones count once per level) gains two spaces; empty lines stay empty.
+    """
+    import yaml
+
+    shift = [0] * (text.count("\n") + 2)
+    for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
+        for sequence in _compact_sequences(document):
+            for line in range(sequence.start_mark.line, _last_line(sequence) + 1):
+                shift[line] += 2
+    lines = text.split("\n")
+    return "\n".join(" " * shift[i] + line if line.strip() else line for i, line in enumerate(lines))
+
+
+_SINGLE_QUOTABLE_RE = re.compile(
+    r"^[^\s\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029]"
+    r"(?:[^\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029])?$"
+)
+_DOUBLE_QUOTED_ESCAPES = {
+    "\0": "0",
+    "\a": "a",
+    "\b": "b",
+    "\t": "t",
+    "\n": "n",
+    "\v": "v",
+    "\f": "f",
+    "\r": "r",
+    "\x1b": "e",
+    '"': '"',
+    "\\": "\\",
+    "\x85": "N",
+    "\u2028": "L",
+    "\u2029": "P",
+}
+
+
+def _printable(char: str) -> bool:
+    """go-yaml v3's ``is_printable`` (line breaks aside)."""
+    code = ord(char)
+    return (
+        0x20 <= code <= 0x7E
+        or 0xA0 <= code <= 0xD7FF
+        or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def double_quoted(value: str) -> str:
+    """``value`` as go-yaml v3 writes a double-quoted scalar on one line (yq never folds)."""
+    out = []
+    for char in value:
+        if char in _DOUBLE_QUOTED_ESCAPES:
+            out.append("\\" + _DOUBLE_QUOTED_ESCAPES[char])
+        elif _printable(char):
+            out.append(char)
+        elif ord(char) <= 0xFF:
+            out.append(f"\\x{ord(char):02X}")
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(f"\\U{ord(char):08X}")
+    return '"' + "".join(out) + '"'
+
+
+def single_quoted(value: str) -> str | None:
+    """``value`` single-quoted on one line, or None where go-yaml v3 does not allow it."""
+    return "'" + value.replace("'", "''") + "'" if _SINGLE_QUOTABLE_RE.match(value) else None
+
+
+def yq_string(value: str) -> str:
+    """A string yq computed (``"prefix" + .``) as go-yaml v3 writes it.
+
+    The prefix starts with ``{``, so the plain style is never possible: single quotes when the
+    value allows them, double quotes otherwise.
+    """
+    return single_quoted(value) or double_quoted(value)
+
+
+def _unfolded(node: Any) -> str | None:
+    """A scalar kustomize folded over several lines, on one line as yq writes it; else None."""
+    if node.start_mark.line == node.end_mark.line or node.style not in ("", None, "'", '"'):
+        return None
+    value = str(node.value)
+    if node.style == '"':
+        return double_quoted(value)
+    if "\n" in value:
+        return None
+    return single_quoted(value) if node.style == "'" else value
+
+
+def _scalars(node: Any) -> Iterator[Any]:
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _scalars(item)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(key)
+            yield from _scalars(value)
+
+
+def _scalar_at(node: Any, *keys: str) -> Any:
+    import yaml
+
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((value for name, value in node.value if name.value == key), None)
+    return node if isinstance(node, yaml.ScalarNode) else None
+
+
+def prefix_cluster_rbac(manifests: str, prefix: str) -> str:
+    """The Makefile's two yq passes, on kustomize's output text, giving yq's bytes.
+
+    ``metadata.name`` of every ``ClusterRole*`` kind and ``roleRef.name`` of every
+    ClusterRoleBinding get ``prefix``; only those scalars change, then the sequences are
+    indented as yq writes them.
+    """
+    import yaml
+
+    edits: list[tuple[int, int, str]] = []
+    for document in yaml.compose_all(manifests, Loader=yaml.SafeLoader):
+        renamed = _renames(document, prefix)
+        edits += renamed
+        names = {start for start, _, _ in renamed}
+        for node in _scalars(document):
+            unfolded = _unfolded(node)
+            if unfolded is not None and node.start_mark.index not in names:
+                edits.append((node.start_mark.index, node.end_mark.index, unfolded))
+    for start, end, new in sorted(edits, reverse=True):
+        manifests = manifests[:start] + new + manifests[end:]
+    return indent_sequences(manifests)
+
+
+def _renames(document: Any, prefix: str) -> list[tuple[int, int, str]]:
+    """The yq rewrites of one document: spans and their new text."""
+    edits: list[tuple[int, int, str]] = []
+    kind = _scalar_at(document, "kind")
+    if kind is None or not fnmatch.fnmatchcase(str(kind.value), "ClusterRole*"):
+        return edits
+    paths = [("metadata", "name")] + ([("roleRef", "name")] if kind.value == "ClusterRoleBinding" else [])
+    for path in paths:
+        node = _scalar_at(document, *path)
+        if node is None:
+            raise runner.usage_error(
+                f"a {kind.value} at line {kind.start_mark.line + 1} of the kustomize output has no "
+                f"{'.'.join(path)}",
+                "Fix the RBAC manifests under config/.",
+            )
+        edits.append((node.start_mark.index, node.end_mark.index, yq_string(prefix + str(node.value))))
+    return edits
 
 
 def derive_template(checkout: Checkout, layout: ChartLayout, toolbox: Toolbox, image: str) -> str:
@@ -102,8 +276,19 @@ def derive_template(checkout: Checkout, layout: ChartLayout, toolbox: Toolbox, i
     return prefix_cluster_rbac(rendered, layout.name_prefix)
 
 
+def require_chart(checkout: Checkout, layout: ChartLayout) -> None:
+    """Exit 2 when the checkout has no chart to derive (KubeStellar v0.25 and later)."""
+    if not checkout.path(layout.chart_dir).is_dir():
+        raise runner.usage_error(
+            f"{checkout.root} has no {layout.chart_dir}/ directory, so there is no chart to derive "
+            "(KubeStellar releases from v0.25.0 on have none)",
+            "Nothing was written; use this task on a checkout with a chart, or set kstasks.chart.chart_dir.",
+        )
+
+
 def run_chart(checkout: Checkout, layout: ChartLayout, toolbox: Toolbox, image: str) -> Path:
     """``make chart``: write the controller-manager chart template; its path."""
+    require_chart(checkout, layout)
     with runner.step(f"chart: controller-manager template for {image}"):
         text = derive_template(checkout, layout, toolbox, image)
         target = checkout.path(layout.chart_template)
