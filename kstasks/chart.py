@@ -13,7 +13,7 @@ import fnmatch
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,9 @@ class ChartLayout:
     transport_chart_dir: str = "ocm-transport-controller-chart"
     transport_template: str = "templates/controller.yaml"
     transport_placeholder: str = "OTC_IMAGE_PLACEHOLDER"
+    name_rewrite: str = ""
+    """How ClusterRole names get their prefix: ``yq`` (v0.22.0 on), ``add-helm-code`` (v0.21's
+    scripts/add-helm-code.sh); empty: as the checkout's Makefile does it."""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ChartLayout:
@@ -228,18 +231,23 @@ def _scalar_at(node: Any, *keys: str) -> Any:
     return node if isinstance(node, yaml.ScalarNode) else None
 
 
-def prefix_cluster_rbac(manifests: str, prefix: str) -> str:
-    """The Makefile's two yq passes, on kustomize's output text, giving yq's bytes.
+Edit = tuple[int, int, str]
+"""A span of the text and what replaces it."""
+Renamer = Callable[[Any], list[Edit]]
 
-    ``metadata.name`` of every ``ClusterRole*`` kind and ``roleRef.name`` of every
-    ClusterRoleBinding get ``prefix``; only those scalars change, then the sequences are
-    indented as yq writes them.
+
+def as_yq_writes(text: str, renames: Renamer) -> str:
+    """``text`` (go-yaml v3 output, as kustomize writes it) as yq v4 writes it after ``renames``.
+
+    ``renames`` gives, for each composed document, the scalars yq's expression changes. Every
+    other scalar keeps its bytes except those kustomize folded over several lines, which yq
+    writes on one; then sequences are indented as yq does.
     """
     import yaml
 
-    edits: list[tuple[int, int, str]] = []
-    for document in yaml.compose_all(manifests, Loader=yaml.SafeLoader):
-        renamed = _renames(document, prefix)
+    edits: list[Edit] = []
+    for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
+        renamed = renames(document)
         edits += renamed
         names = {start for start, _, _ in renamed}
         for node in _scalars(document):
@@ -247,8 +255,18 @@ def prefix_cluster_rbac(manifests: str, prefix: str) -> str:
             if unfolded is not None and node.start_mark.index not in names:
                 edits.append((node.start_mark.index, node.end_mark.index, unfolded))
     for start, end, new in sorted(edits, reverse=True):
-        manifests = manifests[:start] + new + manifests[end:]
-    return indent_sequences(manifests)
+        text = text[:start] + new + text[end:]
+    return indent_sequences(text)
+
+
+def prefix_cluster_rbac(manifests: str, prefix: str) -> str:
+    """The Makefile's two yq passes (v0.22.0 on), on kustomize's output text, giving yq's bytes.
+
+    ``metadata.name`` of every ``ClusterRole*`` kind and ``roleRef.name`` of every
+    ClusterRoleBinding get ``prefix``; only those scalars change, then the text is written as
+    yq writes it.
+    """
+    return as_yq_writes(manifests, lambda document: _renames(document, prefix))
 
 
 def _renames(document: Any, prefix: str) -> list[tuple[int, int, str]]:
@@ -270,9 +288,93 @@ def _renames(document: Any, prefix: str) -> list[tuple[int, int, str]]:
     return edits
 
 
+NAME_REWRITES = ("yq", "add-helm-code")
+
+
+def makefile_recipe(makefile: str, target: str) -> str:
+    """The recipe lines of ``target`` in a Makefile's text (empty when it has none)."""
+    match = re.search(rf"^{re.escape(target)}:.*\n((?:\t.*\n?)*)", makefile, re.MULTILINE)
+    return match[1] if match else ""
+
+
+def name_rewrite(checkout: Checkout, layout: ChartLayout) -> str:
+    """``layout.name_rewrite``, else what the checkout's ``make chart`` runs."""
+    if layout.name_rewrite:
+        if layout.name_rewrite not in NAME_REWRITES:
+            raise runner.usage_error(
+                f"unknown kstasks.chart.name_rewrite {layout.name_rewrite!r}",
+                f"Use one of {', '.join(NAME_REWRITES)}, or leave it empty to follow the Makefile.",
+            )
+        return layout.name_rewrite
+    makefile = checkout.path("Makefile")
+    recipe = makefile_recipe(makefile.read_text(errors="replace"), "chart") if makefile.is_file() else ""
+    return "add-helm-code" if "add-helm-code.sh" in recipe else "yq"
+
+
+def _bash_read_lines(text: str) -> list[str]:
+    """The lines ``while read line`` (IFS='', no -r) gives: backslashes escape, a trailing one joins."""
+    lines, pending = [], ""
+    raw = text.split("\n")[:-1]  # read drops a last line without a newline
+    for line in raw:
+        joined = line.endswith("\\") and (len(line) - len(line.rstrip("\\"))) % 2 == 1
+        pending += re.sub(r"\\(.)", r"\1", line[:-1] if joined else line)
+        if not joined:
+            lines.append(pending)
+            pending = ""
+    return lines
+
+
+def _sed_pattern(name: str) -> str:
+    """``name`` as the script's sed reads it (a basic regular expression: ``.`` matches anything)."""
+    return re.escape(name).replace("\\.", ".")
+
+
+def add_helm_code(manifests: str, prefix: str) -> str:
+    """KubeStellar v0.21's ``scripts/add-helm-code.sh add`` on kustomize's output, in its bytes.
+
+    It splits the documents at ``---`` lines into numbered files (taken back in the order the
+    shell's glob lists them: ``1, 10, 11, 2, ...``), replaces a ClusterRole*'s name everywhere in
+    its document with the prefixed name in single quotes (sed), lets yq rewrite a binding's
+    ``roleRef.name`` (which rewrites that whole document as yq writes), and writes each document
+    after a ``---`` line.
+    """
+    import yaml
+
+    chunks: dict[int, list[str]] = {}
+    number = 1
+    for line in _bash_read_lines(manifests):
+        if line.startswith("#{{-"):
+            continue
+        if line == "---":
+            number += 1
+        else:
+            chunks.setdefault(number, []).append(line)
+    out = []
+    for number in sorted(chunks, key=lambda n: f"{n}.yaml"):
+        text = "\n".join(chunks[number]) + "\n"
+        document = yaml.compose(text, Loader=yaml.SafeLoader)
+        kind, name = _scalar_at(document, "kind"), _scalar_at(document, "metadata", "name")
+        if kind is not None and name is not None and kind.value in ("ClusterRole", "ClusterRoleBinding"):
+            replacement = f"'{prefix}{name.value}'".replace("\\", "\\\\")
+            text = re.sub(_sed_pattern(name.value), replacement, text)
+            if kind.value == "ClusterRoleBinding":
+                text = as_yq_writes(text, lambda doc: _prefixed(doc, ("roleRef", "name"), prefix))
+        out.append("---\n" + text)
+    return "".join(out)
+
+
+def _prefixed(document: Any, path: tuple[str, ...], prefix: str) -> list[Edit]:
+    node = _scalar_at(document, *path)
+    if node is None:
+        return []
+    return [(node.start_mark.index, node.end_mark.index, yq_string(prefix + str(node.value)))]
+
+
 def derive_template(checkout: Checkout, layout: ChartLayout, toolbox: Toolbox, image: str) -> str:
-    """The controller-manager chart template for ``image``."""
+    """The controller-manager chart template for ``image``, named as the checkout's Makefile does."""
     rendered = render_controller_manager(checkout, layout, toolbox.binary("kustomize"), image)
+    if name_rewrite(checkout, layout) == "add-helm-code":
+        return add_helm_code(rendered, layout.name_prefix)
     return prefix_cluster_rbac(rendered, layout.name_prefix)
 
 
