@@ -131,10 +131,6 @@ def indent_sequences(text: str) -> str:
     return "\n".join(" " * shift[i] + line if line.strip() else line for i, line in enumerate(lines))
 
 
-_SINGLE_QUOTABLE_RE = re.compile(
-    r"^[^\s\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029]"
-    r"(?:[^\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029])?$"
-)
 _DOUBLE_QUOTED_ESCAPES = {
     "\0": "0",
     "\a": "a",
@@ -181,9 +177,19 @@ def double_quoted(value: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+_LINE_BREAKS = "\n\r\x85\u2028\u2029"
+
+
 def single_quoted(value: str) -> str | None:
-    """``value`` single-quoted on one line, or None where go-yaml v3 does not allow it."""
-    return "'" + value.replace("'", "''") + "'" if _SINGLE_QUOTABLE_RE.match(value) else None
+    """``value`` single-quoted on one line, or None where go-yaml v3 would not write it so.
+
+    go-yaml refuses single quotes for non-printable characters (a tab, say); line breaks would
+    make it several lines, which kstasks leaves to the double-quoted form. Leading and trailing
+    spaces are fine.
+    """
+    if not value or any(char in _LINE_BREAKS or not _printable(char) for char in value):
+        return None
+    return "'" + value.replace("'", "''") + "'"
 
 
 def yq_string(value: str) -> str:

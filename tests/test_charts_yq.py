@@ -147,6 +147,39 @@ data:
   longmulti: "a first line that is long enough to matter when folded by the emitter\\nand a second"
 """
 
+TRICKY_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: dep
+spec:
+  template:
+    spec:
+      containers:
+      - name: c
+        args:
+        - --a-very-long-argument-value with spaces that is going to be folded by the kustomize emitter
+        - "trailing spaces on lines  \\nsecond line  \\n"
+        - - nested sequence item that is rather long and has spaces so that it gets folded by the emitter too
+        env:
+        - name: X
+          value: "tab\\there and a long tail so that the emitter wants to fold this double quoted string ok"
+        - name: Y
+          value: |
+            literal block
+              with indentation
+        - name: Z
+          value: 'single '' quoted with a long tail so that the emitter wants to fold this single quoted one'
+        - name: W
+          value: "   leading spaces and a long tail so that the emitter wants to fold this string here ok"
+        - name: V
+          value: "ends with space and a long tail so that the emitter wants to fold this string here ok "
+        - name: U
+          value: "# looks like a comment and a long tail so that the emitter wants to fold this string here"
+        - name: T
+          value: "key: value looking string and a long tail so that the emitter wants to fold this string"
+"""
+
 
 def test_kustomize_text_becomes_yq_bytes() -> None:
     assert chart.prefix_cluster_rbac(KUSTOMIZED, PREFIX) == YQ_WRITES
@@ -157,7 +190,8 @@ def test_double_quoted_escapes_as_go_yaml() -> None:
         chart.double_quoted('a\tb"\\\x07\u00a0\u2028\U0001f600\x01')
         == '"a\\tb\\"\\\\\\a\u00a0\\L\U0001f600\\x01"'
     )
-    assert chart.yq_string(PREFIX + "x ") == '"{{.Values.ControlPlaneName}}-x "'
+    assert chart.yq_string(PREFIX + "x ") == "'{{.Values.ControlPlaneName}}-x '"  # spaces allow quotes
+    assert chart.yq_string(PREFIX + "a\tb") == '"{{.Values.ControlPlaneName}}-a\\tb"'  # a tab does not
 
 
 def test_no_chart_directory_exits_2_and_writes_nothing(sample_repo: Path) -> None:
@@ -189,7 +223,10 @@ def makefile_pipeline(kustomize: str, yq: str, directory: Path, cwd: Path) -> by
 @pytest.mark.tools
 def test_tricky_resources_give_yq_bytes(tmp_path: Path) -> None:
     kustomize, yq = _binaries()
-    (tmp_path / "kustomization.yaml").write_text("namePrefix: ks-\nresources:\n- rbac.yaml\n- config.yaml\n")
+    (tmp_path / "kustomization.yaml").write_text(
+        "namePrefix: ks-\nresources:\n- rbac.yaml\n- config.yaml\n- deployment.yaml\n"
+    )
+    (tmp_path / "deployment.yaml").write_text(TRICKY_DEPLOYMENT)
     (tmp_path / "rbac.yaml").write_text(TRICKY_RBAC)
     (tmp_path / "config.yaml").write_text(TRICKY_CONFIG)
     built = subprocess.run(
