@@ -581,6 +581,19 @@ def verify_versions(graph: Graph, root: Path, found: Scan) -> None:
     runner.say(f"verify-versions: {count} agree{apart}")
 
 
+def graph_for(root: Path, name: str) -> Graph:
+    """:func:`load_graph`, saying which graph it is (stderr)."""
+    graph = load_graph(root, name)
+    runner.say(f"version graph: {graph.source}")
+    return graph
+
+
+def verify_checkout(root: Path, name: str) -> None:
+    """verify-versions for the checkout at ``root``: its graph (said which), scanned and judged."""
+    graph = graph_for(root, name)
+    verify_versions(graph, root, scan(graph, root))
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
     """``versions``' table: artifact, file:line, value, channel, what release-prepare does."""
     cells = [("ARTIFACT", "WHERE", "VALUE", "CHANNEL", "SET")] + [

@@ -17,9 +17,7 @@ from kstasks.versions import parse_release_version
 
 def _graph(c: Context, repo: str | None) -> tuple[Path, versions_graph.Graph]:
     t = target(c, repo, [])
-    graph = versions_graph.load_graph(t.checkout.root, t.config["release"]["graph"])
-    runner.say(f"version graph: {graph.source}")
-    return t.checkout.root, graph
+    return t.checkout.root, versions_graph.graph_for(t.checkout.root, t.config["release"]["graph"])
 
 
 @task(
@@ -52,8 +50,8 @@ def versions(
 @task(name="verify-versions", help={"repo": REPO_HELP})
 def verify_versions(c: Context, repo: str | None = None) -> None:
     """Fail, naming each new problem, when version references disagree, are invalid or undeclared."""
-    root, graph = _graph(c, repo)
-    versions_graph.verify_versions(graph, root, versions_graph.scan(graph, root))
+    t = target(c, repo, [])
+    versions_graph.verify_checkout(t.checkout.root, t.config["release"]["graph"])
 
 
 @task(
