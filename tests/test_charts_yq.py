@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import chart, settings, tools
+from kstasks import chart, settings, tools, yqwrite
 from tests.conftest import git, kstasks, tree_digest
 
 PREFIX = "{{.Values.ControlPlaneName}}-"
@@ -187,11 +187,11 @@ def test_kustomize_text_becomes_yq_bytes() -> None:
 
 def test_double_quoted_escapes_as_go_yaml() -> None:
     assert (
-        chart.double_quoted('a\tb"\\\x07\u00a0\u2028\U0001f600\x01')
+        yqwrite.double_quoted('a\tb"\\\x07\u00a0\u2028\U0001f600\x01')
         == '"a\\tb\\"\\\\\\a\u00a0\\L\U0001f600\\x01"'
     )
-    assert chart.yq_string(PREFIX + "x ") == "'{{.Values.ControlPlaneName}}-x '"  # spaces allow quotes
-    assert chart.yq_string(PREFIX + "a\tb") == '"{{.Values.ControlPlaneName}}-a\\tb"'  # a tab does not
+    assert yqwrite.yq_string(PREFIX + "x ") == "'{{.Values.ControlPlaneName}}-x '"  # spaces allow quotes
+    assert yqwrite.yq_string(PREFIX + "a\tb") == '"{{.Values.ControlPlaneName}}-a\\tb"'  # a tab does not
 
 
 def test_no_chart_directory_exits_2_and_writes_nothing(sample_repo: Path) -> None:
