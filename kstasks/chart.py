@@ -4,7 +4,8 @@
 ``config/`` (the Makefile edits ``config/manager/kustomization.yaml`` in place and then
 ``git checkout``s it, which throws away a user's edits). The Makefile pipes kustomize's output
 through yq twice; kstasks changes only the ClusterRole names in kustomize's text and writes it
-as yq does (indented sequences, scalars unfolded), so the bytes are the Makefile's.
+as yq does (indented sequences, scalars unfolded), so the bytes are the Makefile's; for
+v0.21, whose Makefile runs scripts/add-helm-code.sh instead, that script's bytes.
 """
 
 from __future__ import annotations
