@@ -202,10 +202,24 @@ def _prefixed_role_ref(document: Any, prefix: str) -> list[yqwrite.Edit]:
 
 def derive_template(checkout: Checkout, layout: ChartLayout, toolbox: Toolbox, image: str) -> str:
     """The controller-manager chart template for ``image``, named as the checkout's Makefile does."""
+    import yaml
+
     rendered = render_controller_manager(checkout, layout, toolbox.binary("kustomize"), image)
-    if name_rewrite(checkout, layout) == "add-helm-code":
-        return add_helm_code(rendered, layout.name_prefix)
-    return prefix_cluster_rbac(rendered, layout.name_prefix)
+    rewrite = name_rewrite(checkout, layout)
+    try:
+        if rewrite == "add-helm-code":
+            return add_helm_code(rendered, layout.name_prefix)
+        return prefix_cluster_rbac(rendered, layout.name_prefix)
+    except yaml.YAMLError as err:
+        where = (
+            "scripts/add-helm-code.sh's split documents"
+            if rewrite == "add-helm-code"
+            else "kustomize's output"
+        )
+        raise runner.stop(
+            f"cannot read {where} as YAML ({' '.join(str(err).split())})",
+            f"Check the kustomizations under {layout.config_dir}/; nothing was written.",
+        ) from err
 
 
 def require_chart(checkout: Checkout, layout: ChartLayout) -> None:

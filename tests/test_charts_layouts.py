@@ -99,3 +99,20 @@ def test_chart_on_a_v021_layout(sample_repo: Path) -> None:
     assert text.startswith("---\n") and f"name: '{PREFIX}" in text
     assert "image: ghcr.io/kubestellar/kubestellar/controller-manager:0.21.2" in text
     assert git(sample_repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.tools
+def test_what_the_v021_script_cannot_read_stops_cleanly(sample_repo: Path) -> None:
+    (sample_repo / "Makefile").write_text(V021_RECIPE)
+    manager = sample_repo / "config/manager/manager.yaml"
+    # `read` without -r turns this double-quoted "\\" into an unterminated string.
+    manager.write_text(
+        manager.read_text().replace('kubestellar.io/empty: ""', 'kubestellar.io/slash: "a\\\\"')
+    )
+    git(sample_repo, "add", "-A")
+    git(sample_repo, "commit", "-qm", "backslash")
+    result = kstasks("chart", "--image", "r/c:v1", cwd=sample_repo, env={"KSTASKS_REPO": str(sample_repo)})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "cannot read scripts/add-helm-code.sh's split documents as YAML" in result.stderr
+    assert not (sample_repo / "chart/templates/controller-manager.yaml").exists()
