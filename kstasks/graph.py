@@ -618,7 +618,9 @@ _HEADER = """\
 # `kstasks init`) for the maintainer to review: the published artifacts this checkout refers to,
 # and every place a version of one is written (chart values, post-create hooks, scripts, docs
 # config). References kstasks knows from KubeStellar's releases come first; then one reference
-# per file and artifact for the other versioned mentions it found.
+# per file and artifact for the other versioned mentions it found. Review those: a mention of an
+# artifact this repository publishes is marked `set: release` (release-prepare will change it);
+# where a version is quoted on purpose, delete the reference and add its file to scan.exclude.
 #
 # references[].set: what `release-prepare VERSION` does to the literal: never touch it, set it
 # for every release (release), or only for a regular (non-rc) release (regular).
