@@ -101,7 +101,7 @@ def test_problems_are_named(tmp_path: Path) -> None:
     values = values.replace('KS_VERSION: "0.1.0"', 'KS_VERSION: "latest"')
     graph, found = make(tmp_path, values=values)
     (tmp_path / "extra.txt").write_text("pull quay.io/ks/helm:3.13.0 here\n")
-    issues = release.problems(graph, tmp_path, found, all_files(tmp_path))
+    issues = [str(i) for i in release.problems(graph, tmp_path, found, all_files(tmp_path))]
     assert "values.yaml:2: 'latest' is not a valid version (values)" in issues
     assert "values.yaml:4: '0.2.0' should carry a v (addon)" in issues
     assert any(
@@ -115,7 +115,7 @@ def test_missing_file_and_path_are_problems(tmp_path: Path) -> None:
     graph, _ = make(tmp_path, values=VALUES.replace("ADDON: v0.2.0\n", ""))
     (tmp_path / "run.sh").unlink()
     found = release.scan(graph, tmp_path)
-    issues = release.problems(graph, tmp_path, found, all_files(tmp_path))
+    issues = [str(i) for i in release.problems(graph, tmp_path, found, all_files(tmp_path))]
     assert "script (helm): run.sh does not exist" in issues
     assert "addon (addon-chart): values.yaml has no scalar at ADDON" in issues
 

@@ -54,9 +54,10 @@ def make_chart(
     tools = ["kustomize"] + (["controller-gen"] if with_manifests else [])
     t = target(c, repo, tools)
     config = t.config
+    layout = chart.ChartLayout.from_config(config["chart"])
+    chart.require_chart(t.checkout, layout)
     if with_manifests:
         codegen.run_manifests(t.checkout, t.layout, t.toolbox)
-    layout = chart.ChartLayout.from_config(config["chart"])
     path = chart.run_chart(t.checkout, layout, t.toolbox, controller_manager_image(config, t.checkout, image))
     print(path)
 

@@ -8,30 +8,50 @@ from pathlib import Path
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import release
+from kstasks import graph as versions_graph
+from kstasks import release, runner
 from kstasks.registry import Reference
 from kstasks.tasks.common import REPO_HELP, target
 from kstasks.versions import parse_release_version
 
 
-def _graph(c: Context, repo: str | None) -> tuple[Path, release.Graph]:
+def _graph(c: Context, repo: str | None) -> tuple[Path, versions_graph.Graph]:
     t = target(c, repo, [])
-    return t.checkout.root, release.load_graph(t.checkout.root, t.config["release"]["graph"])
+    return t.checkout.root, versions_graph.graph_for(t.checkout.root, t.config["release"]["graph"])
 
 
-@task(help={"repo": REPO_HELP, "json": "Print JSON for machines instead of a table."})
-def versions(c: Context, repo: str | None = None, json_: bool = False) -> None:
-    """List every declared version reference: artifact, file:line, value."""
+@task(
+    help={
+        "repo": REPO_HELP,
+        "json": "Print JSON for machines instead of a table.",
+        "discover": "Write the checkout's graph (kstasks.release.graph) from what it finds, for review; "
+        "today's disagreements are recorded as known.",
+        "force": "With --discover: replace an existing graph file.",
+    }
+)
+def versions(
+    c: Context, repo: str | None = None, json_: bool = False, discover: bool = False, force: bool = False
+) -> None:
+    """List every declared version reference: artifact, file:line, value (--discover: write the graph)."""
+    if discover:
+        t = target(c, repo, [])
+        name = t.config["release"]["graph"]
+        if (t.checkout.root / name).exists() and not force:
+            raise runner.usage_error(f"{name} exists in {t.checkout.root}", "Pass --force to replace it.")
+        written = versions_graph.write_discovered(t.checkout.root, name, force=True)
+        if written is not None:
+            print(written)
+        return
     root, graph = _graph(c, repo)
-    rows = release.table(graph, release.scan(graph, root))
-    print(json.dumps(rows, indent=2) if json_ else release.format_table(rows))
+    rows = versions_graph.table(graph, versions_graph.scan(graph, root))
+    print(json.dumps(rows, indent=2) if json_ else versions_graph.format_table(rows))
 
 
 @task(name="verify-versions", help={"repo": REPO_HELP})
 def verify_versions(c: Context, repo: str | None = None) -> None:
-    """Fail, naming each problem, when version references disagree, are invalid or undeclared."""
-    root, graph = _graph(c, repo)
-    release.verify_versions(graph, root, release.scan(graph, root))
+    """Fail, naming each new problem, when version references disagree, are invalid or undeclared."""
+    t = target(c, repo, [])
+    versions_graph.verify_checkout(t.checkout.root, t.config["release"]["graph"])
 
 
 @task(
