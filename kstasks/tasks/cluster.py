@@ -45,11 +45,11 @@ def install(c: Context, repo: str | None = None, with_manifests: bool = False) -
 
 @task(help={"repo": REPO_HELP, "with-manifests": MANIFESTS_HELP, "ignore-not-found": IGNORE_HELP})
 def uninstall(
-    c: Context, repo: str | None = None, with_manifests: bool = False, ignore_not_found: bool | None = None
+    c: Context, repo: str | None = None, with_manifests: bool = False, ignore_not_found: bool = False
 ) -> None:
     """Delete the CRDs from the current cluster (make uninstall)."""
     t, kubectl_path = _prepare(c, repo, with_manifests)
-    settings = _settings(t, ignore_not_found)
+    settings = _settings(t, ignore_not_found or None)
     manifests = deploy.crd_manifests(t.checkout, settings, t.toolbox.binary("kustomize"))
     deploy.kubectl_delete(kubectl_path, manifests, "CRDs", ignore_not_found=settings.ignore_not_found)
 
@@ -80,10 +80,10 @@ def deploy_(
 
 
 @task(help={"repo": REPO_HELP, "ignore-not-found": IGNORE_HELP})
-def undeploy(c: Context, repo: str | None = None, ignore_not_found: bool | None = None) -> None:
+def undeploy(c: Context, repo: str | None = None, ignore_not_found: bool = False) -> None:
     """Delete the controller-manager (kustomize build config/default) from the cluster (make undeploy)."""
     t, kubectl_path = _prepare(c, repo, False)
-    settings = _settings(t, ignore_not_found)
+    settings = _settings(t, ignore_not_found or None)
     manifests = deploy.default_manifests(t.checkout, settings, t.toolbox.binary("kustomize"))
     deploy.kubectl_delete(
         kubectl_path, manifests, "controller-manager", ignore_not_found=settings.ignore_not_found
