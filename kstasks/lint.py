@@ -2,7 +2,7 @@
 
 ``logcheck -check-contextual ./...`` reports every non-contextual klog call. Its output, with the
 checkout's path removed and the lines sorted (C order), is compared with ``hack/logcheck.out``
-after deleting every digit from both (so moved lines do not count), exactly as the script does;
+after deleting every digit from both (so moved lines do not count), as the script does;
 ``update`` writes the new list first.
 """
 
@@ -34,8 +34,13 @@ def normalise_report(output: str, root: Path) -> str:
 
 
 def without_digits(text: str) -> list[str]:
-    """The comparison form: every digit deleted (``sed 's/[0-9]*//g'``), trailing blank lines dropped."""
-    return _DIGITS.sub("", text).rstrip("\n").split("\n")
+    """The comparison form: every digit deleted (``sed 's/[0-9]*//g'``), then sorted.
+
+    The script diffs in the order sorted *with* the digits, so a finding moving from line 9 to
+    line 10 changes the order and fails; sorting after deleting them makes moves never count.
+    """
+    lines = _DIGITS.sub("", text).splitlines()
+    return sorted((line for line in lines if line), key=lambda line: line.encode())
 
 
 def contextual_logging_report(checkout: Checkout, logcheck: Path, env: dict[str, str]) -> str:

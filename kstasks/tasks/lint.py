@@ -22,12 +22,12 @@ from kstasks.tasks.common import REPO_HELP, target
 def lint(c: Context, repo: str | None = None, run: list[str] | None = None) -> None:
     """Install golangci-lint, staticcheck and logcheck, then check contextual logging (make lint)."""
     chosen = tuple(run or ())
-    t = target(c, repo, [*linting.LINTERS, "logcheck"])
     unknown = [name for name in chosen if name not in linting.LINTERS]
     if unknown:
         raise runner.usage_error(
             f"unknown linter {', '.join(unknown)}", f"Choose from {', '.join(linting.LINTERS)}."
         )
+    t = target(c, repo, [*linting.LINTERS, "logcheck"])
     linting.run_lint(t.checkout, t.toolbox, linters=chosen)
 
 
