@@ -51,15 +51,19 @@ class DeploySettings:
         return cls(**{key: value for key, value in values.items() if key in known})
 
 
-def require_kubectl() -> Path:
-    """kubectl on PATH, or exit 2 saying so."""
-    found = shutil.which("kubectl")
+def require_command(name: str, install: str) -> Path:
+    """``name`` on PATH, or exit 2 saying how to install it."""
+    found = shutil.which(name)
     if found is None:
         raise runner.usage_error(
-            "kubectl is not installed or not on PATH",
-            "Install kubectl (https://kubernetes.io/docs/tasks/tools/) and try again.",
+            f"{name} is not installed or not on PATH", f"Install {name} ({install}) and try again."
         )
     return Path(found)
+
+
+def require_kubectl() -> Path:
+    """kubectl on PATH, or exit 2 saying so."""
+    return require_command("kubectl", "https://kubernetes.io/docs/tasks/tools/")
 
 
 def require_cluster(kubectl: Path, context: str = "") -> None:

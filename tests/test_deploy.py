@@ -187,3 +187,12 @@ def test_deploy_hands_kubectl_the_makefile_documents(sample_repo: Path, tmp_path
     shutil.copytree(sample_repo, copy)
     assert (stub / "stdin").read_text() == makefile_deploy_pipeline(copy, IMAGE, "ks-ns", "wds7")
     assert tree_digest(sample_repo) == before
+
+
+@pytest.mark.tools
+def test_install_local_chart_without_kind_exits_2_before_any_work(sample_repo: Path, tmp_path: Path) -> None:
+    before = tree_digest(sample_repo)
+    result = kstasks("install-local-chart", cwd=sample_repo, env={"PATH": _path_without("kind", tmp_path)})
+    assert result.returncode == 2, result.stderr
+    assert "kind is not installed" in result.stderr
+    assert tree_digest(sample_repo) == before

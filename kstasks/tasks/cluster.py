@@ -105,6 +105,7 @@ def install_local_chart(
     """chart, kind-load-image, then helm upgrade --install ./chart (make install-local-chart)."""
     t = target(c, repo, ["kustomize", "helm"] + (["controller-gen"] if with_manifests else []))
     settings = _settings(t)
+    deploy.require_command("kind", "https://kind.sigs.k8s.io")
     deploy.require_cluster(deploy.require_kubectl(), settings.kube_context)
     if with_manifests:
         codegen.run_manifests(t.checkout, t.layout, t.toolbox)
