@@ -150,9 +150,16 @@ def test_dry_run_prints_the_kubectl_commands(sample_repo: Path) -> None:
     result = kstasks("--dry", "uninstall", "--ignore-not-found", cwd=sample_repo)
     assert result.returncode == 0, result.stderr
     assert "kubectl delete --ignore-not-found=true -f -" in result.stderr
-    result = kstasks("--dry", "deploy", cwd=sample_repo, env={"ignore-not-found": "true"})
+    result = kstasks("--dry", "undeploy", cwd=sample_repo, env={"ignore-not-found": "true"})
+    assert result.returncode == 0, result.stderr
+    assert "kubectl delete --ignore-not-found=true -f -" in result.stderr
+    result = kstasks("--dry", "deploy", cwd=sample_repo)
     assert result.returncode == 0, result.stderr
     assert "kubectl apply -f -" in result.stderr
+    assert (
+        "kubectl delete --ignore-not-found=false -f -"
+        in kstasks("--dry", "uninstall", cwd=sample_repo).stderr
+    )
     assert tree_digest(sample_repo) == before
 
 
