@@ -203,3 +203,24 @@ def test_install_local_chart_without_kind_exits_2_before_any_work(sample_repo: P
     assert result.returncode == 2, result.stderr
     assert "kind is not installed" in result.stderr
     assert tree_digest(sample_repo) == before
+
+
+def test_makefile_deployment_variables_set_the_deploy_settings() -> None:
+    from kstasks import settings
+
+    d = settings.defaults(
+        {
+            "DEFAULT_NAMESPACE": "ns1",
+            "DEFAULT_WDS_NAME": "wds3",
+            "KUBE_CONTEXT": "kind-kubeflex",
+            "ITS_NAME": "its1",
+            "KUBESTELLAR_CONTROLLER_MANAGER_VERBOSITY": "4",
+            "ignore-not-found": "true",
+        }
+    )
+    found = deploy.DeploySettings.from_config(d["deploy"])
+    assert (found.namespace, found.wds_name, found.kube_context, found.its_name, found.verbosity) == (
+        "ns1", "wds3", "kind-kubeflex", "its1", "4",
+    )  # fmt: skip
+    assert found.ignore_not_found is True
+    assert deploy.DeploySettings.from_config(settings.defaults({})["deploy"]) == deploy.DeploySettings()
