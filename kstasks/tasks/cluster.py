@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from invoke import Collection, task
@@ -24,7 +25,7 @@ def _settings(t: Target, ignore_not_found: bool | None = None) -> deploy.DeployS
     return deploy.DeploySettings.from_config(values)
 
 
-def _prepare(c: Context, repo: str | None, with_manifests: bool) -> tuple[Target, Any]:
+def _prepare(c: Context, repo: str | None, with_manifests: bool) -> tuple[Target, Path]:
     """Resolve the checkout, check kubectl and the cluster, then (optionally) run manifests."""
     t = target(c, repo, ["kustomize"] + (["controller-gen"] if with_manifests else []))
     kubectl_path = deploy.require_kubectl()
