@@ -34,6 +34,13 @@ DEFAULTS: dict[str, Any] = {
         "ko": "v0.17.1",
         # Used by `make chart`; kstasks needs it only for its benchmark baseline and tests.
         "yq": "v4.44.3",
+        # make lint's linters: GOLANGCI_LINT_VER, STATICCHECK_VER (2022.1 is module v0.3.0), and
+        # logcheck, whose LOGCHECK_VER v0.24.0 no longer sets (v0.4.1 is the last one it had).
+        "golangci_lint": "v1.50.1",
+        "staticcheck": "v0.3.0",
+        "logcheck": "v0.4.1",
+        # The linters are built and run with this Go (they predate newer export data).
+        "lint_gotoolchain": "go1.21.8",
     },
     "codegen": {
         "api_dir": "api",
@@ -110,6 +117,14 @@ DEFAULTS: dict[str, Any] = {
                 "package": "./cmd/helm",
                 "version": "",
             },
+            # hack/build-kubectl-image.sh; "latest" is the release marker <release_marker>/stable.txt.
+            "kubectl": {
+                "github_repo": "kubernetes/kubernetes",
+                "source": "https://github.com/kubernetes/kubernetes.git",
+                "package": "./cmd/kubectl",
+                "version": "",
+                "release_marker": "https://dl.k8s.io/release",
+            },
         },
     },
     "release": {
@@ -117,6 +132,23 @@ DEFAULTS: dict[str, Any] = {
         "graph": "kstasks-versions.yaml",
         # Platforms of the release images publish-images pushes.
         "image_platforms": "linux/amd64,linux/arm64",
+    },
+    "deploy": {
+        # The Makefile's DEFAULT_NAMESPACE and DEFAULT_WDS_NAME (make deploy's substitutions, and
+        # install-local-chart's ControlPlaneName and <wds>-system namespace).
+        "namespace": "default",
+        "wds_name": "wds1",
+        # KUBE_CONTEXT (install-local-chart's --kube-context; empty: the current context), ITS_NAME.
+        "kube_context": "",
+        "its_name": "",
+        # KUBESTELLAR_CONTROLLER_MANAGER_VERBOSITY.
+        "verbosity": "2",
+        # make's ignore-not-found (uninstall, undeploy).
+        "ignore_not_found": False,
+        "release_name": "kubestellar",
+        "crd_kustomization_dir": "config/crd",
+        "default_kustomization_dir": "config/default",
+        "chart_dir": "chart",
     },
     "imports": {
         # "builtin" (kstasks' port of openshift-goimports' ordering) or "openshift-goimports".
@@ -137,6 +169,13 @@ MAKEFILE_ENV: dict[str, tuple[str, ...]] = {
     "TRANSPORT_IMAGE": ("images", "transport_image"),
     "ARCH": ("images", "arch"),
     "KIND_HOSTING_CLUSTER": ("images", "kind_cluster"),
+    "GOLANGCI_LINT_VER": ("versions", "golangci_lint"),
+    "DEFAULT_NAMESPACE": ("deploy", "namespace"),
+    "DEFAULT_WDS_NAME": ("deploy", "wds_name"),
+    "KUBE_CONTEXT": ("deploy", "kube_context"),
+    "ITS_NAME": ("deploy", "its_name"),
+    "KUBESTELLAR_CONTROLLER_MANAGER_VERBOSITY": ("deploy", "verbosity"),
+    "ignore-not-found": ("deploy", "ignore_not_found"),
 }
 """Makefile variables that a user may set in the environment, and the setting each one sets."""
 

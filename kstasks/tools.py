@@ -81,6 +81,28 @@ TOOLS: dict[str, GoTool] = {
         GoTool("ko", "github.com/google/ko", ("github.com/google/ko",), "ko"),
         # Only the benchmark's Makefile-equivalent baseline and the tests use yq.
         GoTool("yq", "github.com/mikefarah/yq/v4", ("github.com/mikefarah/yq/v4",), "yq"),
+        # make lint's linters, built (and run) with the Go of their time: they predate Go 1.21.
+        GoTool(
+            "golangci-lint",
+            "github.com/golangci/golangci-lint",
+            ("github.com/golangci/golangci-lint/cmd/golangci-lint",),
+            "golangci_lint",
+            toolchain_key="lint_gotoolchain",
+        ),
+        GoTool(
+            "staticcheck",
+            "honnef.co/go/tools",
+            ("honnef.co/go/tools/cmd/staticcheck",),
+            "staticcheck",
+            toolchain_key="lint_gotoolchain",
+        ),
+        GoTool(
+            "logcheck",
+            "sigs.k8s.io/logtools",
+            ("sigs.k8s.io/logtools/logcheck",),
+            "logcheck",
+            toolchain_key="lint_gotoolchain",
+        ),
         GoTool(
             "openshift-goimports",
             "github.com/openshift-eng/openshift-goimports",

@@ -23,6 +23,10 @@ def test_defaults_are_kubestellar_v0_24_0() -> None:
         "helm": "v3.14.4",
         "ko": "v0.17.1",
         "yq": "v4.44.3",
+        "golangci_lint": "v1.50.1",
+        "staticcheck": "v0.3.0",
+        "logcheck": "v0.4.1",
+        "lint_gotoolchain": "go1.21.8",
     }
     assert d["images"]["registry"] == "ghcr.io/kubestellar/kubestellar"
     assert d["chart"]["registry"] == "oci://ghcr.io/kubestellar/kubestellar"

@@ -7,7 +7,7 @@ import copy
 from invoke import Collection, Task
 
 from kstasks import cli, guard, settings
-from kstasks.tasks import charts, codegen, images, release
+from kstasks.tasks import charts, cluster, codegen, images, lint, release
 
 OUTPUT_SETTING = {"output": ""}
 """``kstasks.output``: quiet, normal or verbose (empty: KSTASKS_OUTPUT, else normal); flags win."""
@@ -30,6 +30,8 @@ def build_namespace() -> Collection:
         charts.collection(),
         images.collection(),
         release.collection(),
+        cluster.collection(),
+        lint.collection(),
     ):
         for task_name in part.task_names:
             namespace.add_task(guarded(part[task_name]), name=task_name)

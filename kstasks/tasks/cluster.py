@@ -1,0 +1,203 @@
+"""Tasks for the Makefile's deployment targets, the kubectl image and the prerequisites check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from invoke import Collection, task
+from invoke.context import Context
+
+from kstasks import chart, codegen, deploy, images, kubectl, prereqs
+from kstasks.registry import Reference
+from kstasks.tasks.charts import controller_manager_image
+from kstasks.tasks.common import REPO_HELP, Target, start, target, toolbox
+from kstasks.versions import parse_release_version
+
+IGNORE_HELP = "Ignore resources that are already gone (make's ignore-not-found=true)."
+MANIFESTS_HELP = "Run manifests first, as make does (it may rewrite tracked files)."
+
+
+def _settings(t: Target, ignore_not_found: bool | None = None) -> deploy.DeploySettings:
+    values: dict[str, Any] = dict(t.config["deploy"])
+    if ignore_not_found is not None:
+        values["ignore_not_found"] = ignore_not_found
+    return deploy.DeploySettings.from_config(values)
+
+
+def _prepare(c: Context, repo: str | None, with_manifests: bool) -> tuple[Target, Path]:
+    """Resolve the checkout, check kubectl and the cluster, then (optionally) run manifests."""
+    t = target(c, repo, ["kustomize"] + (["controller-gen"] if with_manifests else []))
+    kubectl_path = deploy.require_kubectl()
+    deploy.require_cluster(kubectl_path)
+    if with_manifests:
+        codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+    return t, kubectl_path
+
+
+@task(help={"repo": REPO_HELP, "with-manifests": MANIFESTS_HELP})
+def install(c: Context, repo: str | None = None, with_manifests: bool = False) -> None:
+    """Apply the CRDs (kustomize build config/crd/) to the current cluster (make install)."""
+    t, kubectl_path = _prepare(c, repo, with_manifests)
+    settings = _settings(t)
+    manifests = deploy.crd_manifests(t.checkout, settings, t.toolbox.binary("kustomize"))
+    deploy.kubectl_apply(kubectl_path, manifests, "CRDs")
+
+
+@task(help={"repo": REPO_HELP, "with-manifests": MANIFESTS_HELP, "ignore-not-found": IGNORE_HELP})
+def uninstall(
+    c: Context, repo: str | None = None, with_manifests: bool = False, ignore_not_found: bool = False
+) -> None:
+    """Delete the CRDs from the current cluster (make uninstall)."""
+    t, kubectl_path = _prepare(c, repo, with_manifests)
+    settings = _settings(t, ignore_not_found or None)
+    manifests = deploy.crd_manifests(t.checkout, settings, t.toolbox.binary("kustomize"))
+    deploy.kubectl_delete(kubectl_path, manifests, "CRDs", ignore_not_found=settings.ignore_not_found)
+
+
+@task(
+    name="deploy",
+    help={
+        "repo": REPO_HELP,
+        "image": "The controller-manager image (default: CONTROLLER_MANAGER_IMAGE, else "
+        "$DOCKER_REGISTRY/controller-manager:$IMAGE_TAG).",
+        "with-manifests": MANIFESTS_HELP,
+    },
+)
+def deploy_(
+    c: Context, repo: str | None = None, image: str | None = None, with_manifests: bool = False
+) -> None:
+    """Apply config/default with the image set and the templates filled to the cluster (make deploy)."""
+    t, kubectl_path = _prepare(c, repo, with_manifests)
+    settings = _settings(t)
+    manifests = deploy.deploy_manifests(
+        t.checkout,
+        settings,
+        chart.ChartLayout.from_config(t.config["chart"]),
+        t.toolbox.binary("kustomize"),
+        controller_manager_image(t.config, t.checkout, image),
+    )
+    deploy.kubectl_apply(kubectl_path, manifests, "controller-manager")
+
+
+@task(help={"repo": REPO_HELP, "ignore-not-found": IGNORE_HELP})
+def undeploy(c: Context, repo: str | None = None, ignore_not_found: bool = False) -> None:
+    """Delete the controller-manager (kustomize build config/default) from the cluster (make undeploy)."""
+    t, kubectl_path = _prepare(c, repo, False)
+    settings = _settings(t, ignore_not_found or None)
+    manifests = deploy.default_manifests(t.checkout, settings, t.toolbox.binary("kustomize"))
+    deploy.kubectl_delete(
+        kubectl_path, manifests, "controller-manager", ignore_not_found=settings.ignore_not_found
+    )
+
+
+@task(
+    name="install-local-chart",
+    help={
+        "repo": REPO_HELP,
+        "image": "The controller-manager image (default: CONTROLLER_MANAGER_IMAGE, else "
+        "$DOCKER_REGISTRY/controller-manager:$IMAGE_TAG).",
+        "with-manifests": MANIFESTS_HELP,
+    },
+)
+def install_local_chart(
+    c: Context, repo: str | None = None, image: str | None = None, with_manifests: bool = False
+) -> None:
+    """chart, kind-load-image, then helm upgrade --install ./chart (make install-local-chart)."""
+    t = target(c, repo, ["kustomize", "helm"] + (["controller-gen"] if with_manifests else []))
+    settings = _settings(t)
+    deploy.require_command("kind", "https://kind.sigs.k8s.io")
+    deploy.require_cluster(deploy.require_kubectl(), settings.kube_context)
+    if with_manifests:
+        codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+    chosen = controller_manager_image(t.config, t.checkout, image)
+    chart.run_chart(t.checkout, chart.ChartLayout.from_config(t.config["chart"]), t.toolbox, chosen)
+    images.kind_load([chosen], t.config["images"]["kind_cluster"])
+    deploy.install_local_chart(t.checkout, settings, t.toolbox.binary("helm"))
+
+
+@task(
+    name="build-kubectl-image",
+    help={
+        "version": "The kubectl release, v1.30.1 or 1.30.1 (default: the Kubernetes stable release marker).",
+        "registry": "Where to push (default: kstasks.images.tool_registry, quay.io/kubestellar).",
+        "platform": "Comma-separated os/arch list (default: linux/amd64,linux/arm64,linux/ppc64le).",
+        "trace": "Verbose ko output (the script's -X).",
+        "source": "Git URL or path of the Kubernetes source (default: its GitHub repository).",
+        "marker-url": "Base URL of the release marker stable.txt (default: kstasks.images.tools.kubectl).",
+        "force": "Overwrite an image tag that is already published.",
+    },
+)
+def build_kubectl_image(
+    c: Context,
+    version: str | None = None,
+    registry: str | None = None,
+    platform: str | None = None,
+    trace: bool = False,
+    source: str | None = None,
+    marker_url: str | None = None,
+    force: bool = False,
+) -> None:
+    """Build the kubectl image at a release with ko, multi-platform, and push it (the hack script)."""
+    config = start(c)
+    settings = config["images"]
+    spec = settings["tools"]["kubectl"]
+    tool = images.tool_images_from_config({"kubectl": spec})["kubectl"]
+    wanted = version or spec.get("version") or ""
+    release = parse_release_version(wanted, what="kubectl version") if wanted else None
+    platforms = images.parse_platforms(platform or settings["tool_platforms"])
+    destination = Reference.parse(registry or settings["tool_registry"])
+    base = marker_url or str(spec.get("release_marker") or kubectl.DEFAULT_MARKER_BASE)
+    kubectl.marker_url(base)
+    box = toolbox(config)
+    box.validate(["ko"])
+    images.build_tool_image(
+        tool,
+        release or kubectl.stable_release(base),
+        registry=destination,
+        platforms=platforms,
+        ko=box.binary("ko"),
+        source=source or tool.source,
+        force=force,
+        trace=trace,
+        base_image=str(settings.get("ko_base_image") or ""),
+    )
+
+
+@task(
+    name="check-prereqs",
+    iterable=["program"],
+    help={
+        "program": "A program to check (repeatable; default: all groups). One of: "
+        + " ".join(prereqs.PROGRAMS),
+        "verbose": "Also say how to install what is missing (the script's -V).",
+        "assert": "Stop at the first missing program (the script's -A).",
+        "list": "Print the programs it knows and exit (the script's -L).",
+    },
+)
+def check_prereqs(
+    c: Context,
+    program: list[str] | None = None,
+    verbose: bool = False,
+    assert_: bool = False,
+    list_: bool = False,
+) -> None:
+    """Check the prerequisites with their versions, paths and minimums (hack/check_pre_req.sh)."""
+    start(c)
+    if list_:
+        print(" ".join(prereqs.PROGRAMS))
+        return
+    prereqs.check(list(program or []), verbose=verbose, assert_all=assert_)
+
+
+def collection() -> Collection:
+    """These tasks as a collection (added flat to the root namespace)."""
+    return Collection(
+        install,
+        uninstall,
+        deploy_,
+        undeploy,
+        install_local_chart,
+        build_kubectl_image,
+        check_prereqs,
+    )
