@@ -3,50 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from invoke import Collection, task
 from invoke.context import Context
 
 from kstasks import codegen, golang, scaffold, stamp, verify
 from kstasks.repo import Checkout, find_checkout
-from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target, toolbox
+from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target
 
 
-def _needed(step: str, c: Context) -> list[str]:
-    return codegen.tools_for(step, codegen.ImportSettings.from_config(c.config.kstasks.imports))
+def _needed(step: str) -> Callable[[dict[str, Any]], list[str]]:
+    """The tools ``step`` needs with the checkout's settings (no kustomize where CRDs are copied)."""
+
+    def needed(config: dict[str, Any]) -> list[str]:
+        layout = codegen.Layout.from_config(config["codegen"])
+        return codegen.tools_for(step, codegen.ImportSettings.from_config(config["imports"]), layout=layout)
+
+    return needed
 
 
 @task(
     iterable=["name"],
-    help={"name": "A tool to install (repeatable; default: those the tasks use with these settings)."},
+    help={
+        "name": "A tool to install (repeatable; default: those the tasks use with these settings).",
+        "repo": REPO_HELP,
+    },
 )
-def tools(c: Context, name: list[str] | None = None) -> None:
-    """Install the pinned Go tools into the shared versioned cache (and check them)."""
-    config = start(c)
-    box = toolbox(config)
-    names = list(name or [*_needed("all-generated", c), "helm", "ko"])
-    for tool_name, directory in box.install_all(names).items():
+def tools(c: Context, name: list[str] | None = None, repo: str | None = None) -> None:
+    """Install the pinned Go tools the checkout uses into the shared versioned cache (and check them)."""
+
+    def wanted(config: dict[str, Any]) -> list[str]:
+        return list(name or [*_needed("all-generated")(config), "helm", "ko"])
+
+    t = target(c, repo, wanted)
+    box = t.toolbox
+    for tool_name, directory in box.install_all(wanted(t.config)).items():
         print(f"{tool_name:22} {box.version_of(tool_name):12} {directory}")
 
 
 @task(help={"repo": REPO_HELP})
 def manifests(c: Context, repo: str | None = None) -> None:
     """CRD, RBAC and webhook YAML from the API types, and the CRD bundle (make manifests)."""
-    t = target(c, repo, _needed("manifests", c))
+    t = target(c, repo, _needed("manifests"))
     codegen.run_manifests(t.checkout, t.layout, t.toolbox)
 
 
 @task(help={"repo": REPO_HELP})
 def generate(c: Context, repo: str | None = None) -> None:
     """DeepCopy methods for the API types (make generate)."""
-    t = target(c, repo, _needed("generate", c))
+    t = target(c, repo, _needed("generate"))
     codegen.run_generate(t.checkout, t.layout, t.toolbox)
 
 
 @task(help={"repo": REPO_HELP})
 def codegenclients(c: Context, repo: str | None = None) -> None:
     """Clientset, listers and informers under pkg/generated, then imports (make codegenclients)."""
-    t = target(c, repo, _needed("codegenclients", c))
+    t = target(c, repo, _needed("codegenclients"))
     codegen.run_codegenclients(
         t.checkout,
         t.layout,
@@ -60,7 +73,7 @@ def codegenclients(c: Context, repo: str | None = None) -> None:
 @task(help={"repo": REPO_HELP})
 def imports(c: Context, repo: str | None = None) -> None:
     """Order Go imports: std, other, k8s.io, openshift, kubeflex, module (make imports)."""
-    t = target(c, repo, _needed("imports", c))
+    t = target(c, repo, _needed("imports"))
     codegen.run_imports(t.checkout, t.imports, t.toolbox, ignore_go_version=t.ignore_go_version)
 
 
@@ -86,7 +99,7 @@ def _generate_all(t: Target) -> Callable[[Checkout], None]:
 )
 def all_generated(c: Context, repo: str | None = None, force: bool = False) -> None:
     """Every generated file: manifests, generate, codegenclients (make all-generated)."""
-    t = target(c, repo, _needed("all-generated", c))
+    t = target(c, repo, _needed("all-generated"))
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     stamp.run_unless_current(t.checkout, t.layout, settings, _generate_all(t), force=force)
 
@@ -107,7 +120,7 @@ def verify_go_versions(c: Context, repo: str | None = None) -> None:
 )
 def verify_codegen(c: Context, repo: str | None = None, in_place: bool = False) -> None:
     """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
-    t = target(c, repo, _needed("all-generated", c))
+    t = target(c, repo, _needed("all-generated"))
     verify.verify_codegen(
         t.checkout,
         t.layout.verify_paths,
