@@ -198,3 +198,45 @@ def report(
             lines.append(f"{'.'.join(pin.path)}: {pin.value} ({source_of(layers, final, pin.path)})")
     lines.extend(f"note: {note}" for note in layers.discovery.notes)
     return lines
+
+
+CONFIG_HEADER = """\
+# kstasks settings for this checkout, written by `kstasks init` from what the checkout pins
+# (its Makefile, hack/update-codegen-clients.sh). Edit freely: these win over what kstasks
+# reads from the Makefile, and keep working after the Makefile is gone.
+"""
+
+
+def merged_pins(existing: Mapping[str, Any], discovery: pins.Discovery) -> tuple[dict[str, Any], list[str]]:
+    """``existing`` kstasks settings with each discovered pin they lack added; the names added."""
+    result = copy.deepcopy(dict(existing))
+    added = []
+    for pin in discovery.pins:
+        if get(result, pin.path) is None:
+            put(result, pin.path, pin.value)
+            added.append(".".join(pin.path))
+    return result, added
+
+
+def write_pins(root: Path, discovery: pins.Discovery, *, force: bool = False) -> tuple[Path, list[str]]:
+    """Write what the checkout pins into its ``invoke.yaml`` (``kstasks`` section), keeping what is
+    there; the file and the settings added. A file with comments is rewritten only with ``force``."""
+    path = config_file(root) or root / CONFIG_NAMES[0]
+    text = path.read_text() if path.is_file() else ""
+    data = (json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)) if text.strip() else {}
+    if not isinstance(data, dict):
+        raise runner.usage_error(f"{path} is not a mapping", "Fix the file, or remove it.")
+    section, added = merged_pins(data.get("kstasks") or {}, discovery)
+    if not added:
+        return path, []
+    if any(line.lstrip().startswith("#") for line in text.splitlines()) and not force:
+        raise runner.usage_error(
+            f"{path} has comments that rewriting it would drop",
+            "Pass --force to rewrite it, or add the settings by hand.",
+        )
+    data["kstasks"] = section
+    if path.suffix == ".json":
+        path.write_text(json.dumps(data, indent=2) + "\n")
+    else:
+        path.write_text(CONFIG_HEADER + yaml.safe_dump(data, sort_keys=False, default_flow_style=False))
+    return path, added

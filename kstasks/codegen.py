@@ -479,6 +479,25 @@ def run_all_generated(
     run_imports(checkout, imports, toolbox, ignore_go_version=ignore_go_version)
 
 
+def missing_inputs(checkout: Checkout, layout: Layout, step: str) -> list[str]:
+    """What the checkout lacks that ``step`` reads (relative paths); empty when it has everything."""
+    needed = [layout.api_dir] if step != "imports" else []
+    if step in ("manifests", "all-generated") and layout.crd_bundle_mode == "kustomize":
+        needed.append(f"{layout.crd_kustomization_dir.rstrip('/')}/kustomization.yaml")
+    return [relative for relative in needed if not checkout.path(relative).exists()]
+
+
+def require_inputs(checkout: Checkout, layout: Layout, step: str) -> None:
+    """Exit 2, before anything is written, when the checkout lacks what ``step`` reads."""
+    missing = missing_inputs(checkout, layout, step)
+    if missing:
+        raise runner.usage_error(
+            f"{checkout.root} has no {' and no '.join(missing)}, which {step} reads; nothing was written",
+            "Run it in a checkout that has them, or set kstasks.codegen (api_dir, crd_kustomization_dir, "
+            "crd_bundle_mode) to where this checkout keeps them.",
+        )
+
+
 def tools_for(step: str, imports: ImportSettings, *, layout: Layout | None = None) -> list[str]:
     """The pinned tools a code generation step needs (no kustomize where CRDs are copied)."""
     needed = {

@@ -8,13 +8,14 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import codegen, golang, scaffold, stamp, verify
+from kstasks import checkoutconfig, codegen, golang, pins, scaffold, stamp, verify
 from kstasks.repo import Checkout, find_checkout
 from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target
 
 
-def _needed(step: str) -> Callable[[dict[str, Any]], list[str]]:
-    """The tools ``step`` needs with the checkout's settings (no kustomize where CRDs are copied)."""
+def _needed(step: str, c: Context | None = None) -> Callable[[dict[str, Any]], list[str]]:
+    """The tools ``step`` needs with the checkout's settings (no kustomize where CRDs are copied).
+    ``c`` is accepted for callers of the former signature and not used."""
 
     def needed(config: dict[str, Any]) -> list[str]:
         layout = codegen.Layout.from_config(config["codegen"])
@@ -46,6 +47,7 @@ def tools(c: Context, name: list[str] | None = None, repo: str | None = None) ->
 def manifests(c: Context, repo: str | None = None) -> None:
     """CRD, RBAC and webhook YAML from the API types, and the CRD bundle (make manifests)."""
     t = target(c, repo, _needed("manifests"))
+    codegen.require_inputs(t.checkout, t.layout, "manifests")
     codegen.run_manifests(t.checkout, t.layout, t.toolbox)
 
 
@@ -53,6 +55,7 @@ def manifests(c: Context, repo: str | None = None) -> None:
 def generate(c: Context, repo: str | None = None) -> None:
     """DeepCopy methods for the API types (make generate)."""
     t = target(c, repo, _needed("generate"))
+    codegen.require_inputs(t.checkout, t.layout, "generate")
     codegen.run_generate(t.checkout, t.layout, t.toolbox)
 
 
@@ -60,6 +63,7 @@ def generate(c: Context, repo: str | None = None) -> None:
 def codegenclients(c: Context, repo: str | None = None) -> None:
     """Clientset, listers and informers under pkg/generated, then imports (make codegenclients)."""
     t = target(c, repo, _needed("codegenclients"))
+    codegen.require_inputs(t.checkout, t.layout, "codegenclients")
     codegen.run_codegenclients(
         t.checkout,
         t.layout,
@@ -100,6 +104,7 @@ def _generate_all(t: Target) -> Callable[[Checkout], None]:
 def all_generated(c: Context, repo: str | None = None, force: bool = False) -> None:
     """Every generated file: manifests, generate, codegenclients (make all-generated)."""
     t = target(c, repo, _needed("all-generated"))
+    codegen.require_inputs(t.checkout, t.layout, "all-generated")
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     stamp.run_unless_current(t.checkout, t.layout, settings, _generate_all(t), force=force)
 
@@ -132,16 +137,23 @@ def verify_codegen(c: Context, repo: str | None = None, in_place: bool = False) 
 
 @task(
     help={
-        "path": "The KubeStellar checkout to set up (default: the target checkout).",
-        "force": "Overwrite files that are already there.",
+        "repo": REPO_HELP,
+        "force": "Overwrite files that are already there (and rewrite an invoke.yaml with comments).",
     }
 )
-def init(c: Context, path: str | None = None, force: bool = False) -> None:
-    """Write tasks.py, noxfile.py and a pull-request workflow into a KubeStellar checkout."""
+def init(c: Context, repo: str | None = None, force: bool = False) -> None:
+    """Set a KubeStellar checkout up: tasks.py, noxfile.py, a pull-request workflow, and the pins
+    its Makefile holds written into its invoke.yaml (so nothing is lost without the Makefile)."""
     config = start(c)
-    checkout = find_checkout(path, config.get("repo") if path is None else None, config_dir=project_dir(c))
+    checkout = find_checkout(repo, config.get("repo"), config_dir=project_dir(c))
     for written in scaffold.init_checkout(checkout.root, force=force):
         print(f"wrote {written.relative_to(checkout.root)}")
+    discovery = pins.discover(checkout.root, checkout.module)
+    path, added = checkoutconfig.write_pins(checkout.root, discovery, force=force)
+    if added:
+        print(f"wrote {path.relative_to(checkout.root)}: {', '.join(added)}")
+    else:
+        print(f"{path.relative_to(checkout.root)}: nothing to add")
 
 
 def collection() -> Collection:
