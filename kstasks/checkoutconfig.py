@@ -132,7 +132,7 @@ def source_of(layers: Layers, final: Mapping[str, Any], path: tuple[str, ...]) -
     if get(final, path) != get(layers.values, path):
         variable = "INVOKE_KSTASKS_" + "_".join(path).upper()
         return f"environment: {variable}" if variable in os.environ else "user/project config or -f file"
-    return layers.sources.get(path, "default (KubeStellar v0.24.0)")
+    return layers.sources.get(path, "kstasks default")
 
 
 def explicit_toolchains(layers: Layers, final: Mapping[str, Any]) -> dict[str, tuple[str, str]]:

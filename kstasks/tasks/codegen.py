@@ -9,8 +9,8 @@ from invoke import Collection, task
 from invoke.context import Context
 
 from kstasks import checkoutconfig, codegen, golang, pins, scaffold, stamp, verify
-from kstasks.repo import Checkout, find_checkout
-from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target
+from kstasks.repo import Checkout, find_checkout, resolve_root
+from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target, toolbox
 
 
 def _needed(step: str, c: Context | None = None) -> Callable[[dict[str, Any]], list[str]]:
@@ -37,9 +37,18 @@ def tools(c: Context, name: list[str] | None = None, repo: str | None = None) ->
     def wanted(config: dict[str, Any]) -> list[str]:
         return list(name or [*_needed("all-generated")(config), "helm", "ko"])
 
-    t = target(c, repo, wanted)
-    box = t.toolbox
-    for tool_name, directory in box.install_all(wanted(t.config)).items():
+    base = start(c)
+    if (
+        repo is None
+        and not (resolve_root(None, base.get("repo"), config_dir=project_dir(c)) / "go.mod").is_file()
+    ):
+        box = toolbox(base)  # no checkout here: kstasks' defaults, toolchains chosen per tool
+        names = wanted(base)
+        box.validate(names)
+    else:
+        t = target(c, repo, wanted)
+        box, names = t.toolbox, wanted(t.config)
+    for tool_name, directory in box.install_all(names).items():
         print(f"{tool_name:22} {box.version_of(tool_name):12} {directory}")
 
 

@@ -117,7 +117,8 @@ def target(c: Context, repo: str | None, tools: ToolList) -> Target:
         tools_dir(config),
         chooser=checkoutconfig.toolchain_chooser(layers, config, tools_dir(config)),
     )
-    box.validate(names)
+    if names:
+        box.validate(names)
     config["versions"] = dict(box.versions)
     for line in checkoutconfig.report(layers, config, box, names, loaded_config_files(c)):
         runner.say(f"kstasks: {line}")
