@@ -85,3 +85,23 @@ def test_generators_run_with_a_toolchain_that_satisfies_go_mod(sample_repo: Path
     report = "kstasks: code-generator v0.30.3 (Makefile: CODE_GEN_VER = v0.30.3), built and run with go1.23.8"
     assert f"{report} (chosen: needs >= go1.23.8, <= go1.24.x" in result.stderr
     assert (sample_repo / "pkg/generated/clientset/versioned/clientset.go").is_file()
+
+
+def test_a_toolchain_problem_is_named_as_such(sample_repo: Path, tmp_path: Path) -> None:
+    """An explicit toolchain wins, even a wrong one; when the generators then fail because the
+    checkout's go.mod asks for a newer Go, the error says so instead of blaming the API types."""
+    go_mod = sample_repo / "go.mod"
+    go_mod.write_text(go_mod.read_text().replace("\ngo 1.21\n", "\ngo 1.24.1\n"))
+    (sample_repo / "invoke.yaml").write_text(
+        "kstasks:\n  versions:\n    code_generator: v0.30.3\n    code_generator_gotoolchain: go1.23.8\n"
+    )
+    _commit(sample_repo, "a go.mod newer than the configured toolchain")
+    before = (sample_repo / "pkg/generated").stat().st_mtime_ns
+    result = kstasks("codegenclients", "--repo", str(sample_repo), cwd=_elsewhere(tmp_path))
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.rstrip().splitlines()[-1]
+    assert "a Go toolchain problem, not a problem in your code" in last
+    assert "a go.mod asks for Go 1.24.1" in last and "GOTOOLCHAIN=go1.23.8" in last
+    assert "Fix the API types" not in last
+    assert f"built and run with go1.23.8 ({sample_repo / 'invoke.yaml'})" in result.stderr
+    assert (sample_repo / "pkg/generated").stat().st_mtime_ns == before
