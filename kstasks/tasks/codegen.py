@@ -151,8 +151,9 @@ def verify_codegen(c: Context, repo: str | None = None, in_place: bool = False) 
     }
 )
 def init(c: Context, repo: str | None = None, force: bool = False) -> None:
-    """Set a KubeStellar checkout up: tasks.py, noxfile.py, a pull-request workflow, and the pins
-    its Makefile holds written into its invoke.yaml (so nothing is lost without the Makefile)."""
+    """Set a checkout up: tasks.py, noxfile.py, a PR workflow, and its Makefile's pins in invoke.yaml.
+
+    The pins are written so that nothing is lost when the Makefile is gone."""
     config = start(c)
     checkout = find_checkout(repo, config.get("repo"), config_dir=project_dir(c))
     for written in scaffold.init_checkout(checkout.root, force=force):
