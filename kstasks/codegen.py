@@ -17,12 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kstasks import fsutil, goimports, golang, runner
+from invoke.exceptions import Exit
+
+from kstasks import fsutil, goimports, golang, runner, toolchains
 from kstasks.repo import Checkout
 from kstasks.tools import Toolbox, semver_at_least
 
 OUTPUT_DIR_INTERFACE = (0, 30, 0)
 """From this code-generator version on, kube_codegen.sh takes --output-dir/--output-pkg."""
+
+CRD_BUNDLE_MODES = ("kustomize", "copy")
+"""How ``make manifests`` fills the CRD files the Go code embeds (``codegen.crd_bundle_mode``)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,10 @@ class Layout:
     crd_bases_dir: str = "config/crd/bases"
     crd_kustomization_dir: str = "config/crd"
     crd_bundle: str = "pkg/crd/files/crds.yaml"
+    crd_bundle_mode: str = "kustomize"
+    """``kustomize``: ``kustomize build <crd_kustomization_dir>/`` into ``crd_bundle`` (v0.22+);
+    ``copy``: every file of ``crd_bases_dir`` copied into ``crd_files_dir`` (v0.21.x)."""
+    crd_files_dir: str = "pkg/crd/files"
     object_header: str = "hack/boilerplate/boilerplate.go.txt"
     client_header: str = "hack/boilerplate/boilerplate.generatego.txt"
     generated_dir: str = "pkg/generated"
@@ -52,6 +61,11 @@ class Layout:
         values = {key: value for key, value in dict(config).items() if key in known}
         if "verify_paths" in values:
             values["verify_paths"] = tuple(values["verify_paths"])
+        if values.get("crd_bundle_mode", "kustomize") not in CRD_BUNDLE_MODES:
+            raise runner.usage_error(
+                f"unknown codegen.crd_bundle_mode {values['crd_bundle_mode']!r}",
+                f"Use one of: {', '.join(CRD_BUNDLE_MODES)}.",
+            )
         if values.get("clients_via", "generators") not in ("generators", "kube_codegen"):
             raise runner.usage_error(
                 f"unknown codegen.clients_via {values['clients_via']!r}",
@@ -117,12 +131,15 @@ def run_controller_gen(
 ) -> None:
     """One controller-gen run for ``generators``, reported as part of ``step``."""
     with runner.step(f"{step}: controller-gen {', '.join(generators)}"):
-        runner.run(
-            [toolbox.binary("controller-gen"), *controller_gen_arguments(layout, generators)],
-            cwd=checkout.root,
-            what=f"controller-gen ({step})",
-            todo=f"Fix the kubebuilder markers in the API types, then run {step} again.",
-        )
+        try:
+            runner.run(
+                [toolbox.binary("controller-gen"), *controller_gen_arguments(layout, generators)],
+                cwd=checkout.root,
+                what=f"controller-gen ({step})",
+                todo=f"Fix the kubebuilder markers in the API types, then run {step} again.",
+            )
+        except Exit as err:
+            raise toolchains.explain(err, "", "controller_tools_gotoolchain") from err
 
 
 MANIFEST_GENERATORS = ("rbac", "crd", "webhook")
@@ -135,7 +152,10 @@ def run_manifests(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
 
 
 def bundle_crds(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
-    """``kustomize build config/crd/`` into the CRD bundle file, replaced atomically."""
+    """The CRD files the Go code embeds: a kustomize bundle, or copies (``layout.crd_bundle_mode``)."""
+    if layout.crd_bundle_mode == "copy":
+        copy_crds(checkout, layout)
+        return
     kustomize = toolbox.binary("kustomize")
     with runner.step(f"manifests: kustomize build {layout.crd_kustomization_dir}/"):
         result = runner.run(
@@ -147,6 +167,19 @@ def bundle_crds(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
         )
         if not runner.options.dry:
             fsutil.write_if_changed(checkout.path(layout.crd_bundle), result.stdout.encode())
+
+
+def copy_crds(checkout: Checkout, layout: Layout) -> None:
+    """``cp <crd_bases_dir>/* <crd_files_dir>`` (v0.21.x): each file written atomically."""
+    source = checkout.path(layout.crd_bases_dir)
+    with runner.step(f"manifests: copy {layout.crd_bases_dir}/* to {layout.crd_files_dir}"):
+        if runner.options.dry:
+            return
+        destination = checkout.path(layout.crd_files_dir)
+        destination.mkdir(parents=True, exist_ok=True)
+        for path in sorted(source.iterdir()):
+            if path.is_file():
+                fsutil.write_if_changed(destination / path.name, path.read_bytes())
 
 
 def run_generate(checkout: Checkout, layout: Layout, toolbox: Toolbox) -> None:
@@ -319,7 +352,15 @@ class ClientGeneration:
         self._temp.cleanup()
 
     def run(self) -> None:
-        """Generate clientset, listers and informers into the staging tree."""
+        """Generate clientset, listers and informers into the staging tree; a failure caused by the
+        Go toolchain is reported as such."""
+        try:
+            self._generate()
+        except Exit as err:
+            toolchain = self.toolbox.toolchain_of("code-generator")
+            raise toolchains.explain(err, toolchain, "code_generator_gotoolchain") from err
+
+    def _generate(self) -> None:
         out_base = Path(self._temp.name)
         env = {"GOBIN": str(self.gobin), **self.toolbox.tool_env("code-generator")}
         if self.layout.generator_gogc:
@@ -438,8 +479,27 @@ def run_all_generated(
     run_imports(checkout, imports, toolbox, ignore_go_version=ignore_go_version)
 
 
-def tools_for(step: str, imports: ImportSettings) -> list[str]:
-    """The pinned tools a code generation step needs."""
+def missing_inputs(checkout: Checkout, layout: Layout, step: str) -> list[str]:
+    """What the checkout lacks that ``step`` reads (relative paths); empty when it has everything."""
+    needed = [layout.api_dir] if step != "imports" else []
+    if step in ("manifests", "all-generated") and layout.crd_bundle_mode == "kustomize":
+        needed.append(f"{layout.crd_kustomization_dir.rstrip('/')}/kustomization.yaml")
+    return [relative for relative in needed if not checkout.path(relative).exists()]
+
+
+def require_inputs(checkout: Checkout, layout: Layout, step: str) -> None:
+    """Exit 2, before anything is written, when the checkout lacks what ``step`` reads."""
+    missing = missing_inputs(checkout, layout, step)
+    if missing:
+        raise runner.usage_error(
+            f"{checkout.root} has no {' and no '.join(missing)}, which {step} reads; nothing was written",
+            "Run it in a checkout that has them, or set kstasks.codegen (api_dir, crd_kustomization_dir, "
+            "crd_bundle_mode) to where this checkout keeps them.",
+        )
+
+
+def tools_for(step: str, imports: ImportSettings, *, layout: Layout | None = None) -> list[str]:
+    """The pinned tools a code generation step needs (no kustomize where CRDs are copied)."""
     needed = {
         "manifests": ["controller-gen", "kustomize"],
         "generate": ["controller-gen"],
@@ -449,4 +509,6 @@ def tools_for(step: str, imports: ImportSettings) -> list[str]:
     }[step]
     if imports.tool == "openshift-goimports" and step in ("codegenclients", "imports", "all-generated"):
         needed.append("openshift-goimports")
+    if layout is not None and layout.crd_bundle_mode == "copy":
+        needed = [name for name in needed if name != "kustomize"]
     return needed

@@ -20,12 +20,13 @@ DEFAULTS: dict[str, Any] = {
     "tools_dir": "",
     "versions": {
         "controller_tools": "v0.13.0",
-        # controller-tools v0.13 breaks when built with newer Go; the Makefile pins this.
-        "controller_tools_gotoolchain": "go1.21.8",
+        # The Go toolchain each tool is built with (GOTOOLCHAIN); empty means chosen by kstasks
+        # (kstasks/toolchains.py): v0.13.0 gets go1.21.8, as the v0.24.0 Makefile pins.
+        "controller_tools_gotoolchain": "",
         "kustomize": "v5.3.0",
         "code_generator": "v0.28.2",
-        # Set (e.g. go1.23.8) when the pinned code-generator does not build with PATH's Go;
-        # kube_codegen.sh then also runs under it.
+        # Builds code-generator and runs kube_codegen.sh; empty means chosen so that it can build
+        # the tool and satisfies the checkout's go.mod.
         "code_generator_gotoolchain": "",
         "openshift_goimports": "4cd858e694d7dfa32a2e697e0e4bab245c215cf3",
         # The release workflow takes the latest helm; v3.14+ is needed for `helm push --plain-http`.
@@ -47,7 +48,11 @@ DEFAULTS: dict[str, Any] = {
         "rbac_role_name": "manager-role",
         "crd_bases_dir": "config/crd/bases",
         "crd_kustomization_dir": "config/crd",
+        # How `make manifests` fills the CRD files the Go code embeds: "kustomize" (build
+        # crd_kustomization_dir into crd_bundle, v0.22+) or "copy" (cp crd_bases_dir/* crd_files_dir, v0.21).
+        "crd_bundle_mode": "kustomize",
         "crd_bundle": "pkg/crd/files/crds.yaml",
+        "crd_files_dir": "pkg/crd/files",
         "object_header": "hack/boilerplate/boilerplate.go.txt",
         "client_header": "hack/boilerplate/boilerplate.generatego.txt",
         "generated_dir": "pkg/generated",
@@ -81,8 +86,11 @@ DEFAULTS: dict[str, Any] = {
         "registry": "ghcr.io/kubestellar/kubestellar",
         "controller_manager": "controller-manager",
         "transport": "ocm-transport-controller",
-        # The Makefile's CONTROLLER_MANAGER_IMAGE; empty means <registry>/<controller_manager>:<IMAGE_TAG>.
+        # The Makefile's CONTROLLER_MANAGER_IMAGE (IMG up to v0.23); empty means
+        # <registry>/<controller_manager>:<IMAGE_TAG>.
         "controller_manager_image": "",
+        # Which Makefile variable names that image in this checkout (IMG up to v0.23).
+        "controller_manager_image_variable": "CONTROLLER_MANAGER_IMAGE",
         # The Makefile's IMAGE_TAG; empty means the target's short commit hash.
         "tag": "",
         # The Makefile's TRANSPORT_IMAGE; empty means <registry>/ocm-transport-controller:<IMAGE_TAG>.
@@ -164,6 +172,8 @@ MAKEFILE_ENV: dict[str, tuple[str, ...]] = {
     "CODE_GEN_VER": ("versions", "code_generator"),
     "OPENSHIFT_GOIMPORTS_VER": ("versions", "openshift_goimports"),
     "DOCKER_REGISTRY": ("images", "registry"),
+    # IMG (up to v0.23) and CONTROLLER_MANAGER_IMAGE (v0.24+) name the same image; the latter wins.
+    "IMG": ("images", "controller_manager_image"),
     "CONTROLLER_MANAGER_IMAGE": ("images", "controller_manager_image"),
     "IMAGE_TAG": ("images", "tag"),
     "TRANSPORT_IMAGE": ("images", "transport_image"),

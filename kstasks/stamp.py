@@ -45,6 +45,7 @@ def _files(checkout: Checkout, layout: Layout) -> Iterator[str]:
         layout.crd_kustomization_dir,
         layout.generated_dir,
         os.path.dirname(layout.crd_bundle),
+        layout.crd_files_dir,
         *CONTROLLER_GEN_DEFAULT_OUTPUTS,
     ]
     chosen = {"go.mod", "go.sum", layout.object_header, layout.client_header, layout.crd_bundle}

@@ -1,27 +1,32 @@
 """Pinned Go tools, installed with ``go install`` into a versioned cache shared by all checkouts.
 
 A tool is reused when the module version embedded in its binary (``go version -m``) is the
-pinned one; that check is remembered in a stamp keyed by the binary's size and mtime, so a
-later run costs one ``stat``.
+pinned one. At install the sha256 of each binary is recorded; a later run checks the content
+digest (not size and mtime, which a rewrite can keep) and reinstalls a tool whose bytes changed.
+The Go toolchain a tool is built with is a setting, or chosen (``kstasks/toolchains.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kstasks import golang, runner
+from invoke.exceptions import Exit
+
+from kstasks import golang, runner, toolchains
 
 _SEMVER_RE = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{7,40}$")
 _TOOLCHAIN_RE = re.compile(r"^(go\d+\.\d+(\.\d+)?((rc|beta)\d+)?|local|auto)?$")
-_STAMP = ".kstasks-verified.json"
+_STAMP = ".kstasks-digests.json"
+"""Per install directory: the sha256 of each binary, recorded when it was installed and checked."""
 
 
 def _binary_name(package: str) -> str:
@@ -126,13 +131,26 @@ def validate_version(tool: GoTool, version: str) -> None:
     )
 
 
-def validate_toolchain(value: str) -> None:
+def validate_toolchain(value: str, setting: str = "controller_tools_gotoolchain") -> None:
     """Exit 2 unless ``value`` is a GOTOOLCHAIN value such as ``go1.21.8`` (or empty)."""
     if not _TOOLCHAIN_RE.match(value):
         raise runner.usage_error(
             f"invalid GOTOOLCHAIN {value!r} (expected something like go1.21.8)",
-            "Fix kstasks.versions.controller_tools_gotoolchain.",
+            f"Fix kstasks.versions.{setting}.",
         )
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+ToolchainChooser = Callable[[str], tuple[str, str]]
+"""Given a tool name, the toolchain to build it with (empty: the Go on PATH) and why."""
 
 
 def semver_at_least(version: str, minimum: tuple[int, int, int]) -> bool:
@@ -174,13 +192,43 @@ def _embedded_versions(go: str, binaries: list[Path]) -> dict[Path, str]:
     return versions
 
 
+def _recorded_digests(directory: Path) -> dict | None:
+    """The digests recorded in ``directory``, or None when there is no readable record."""
+    try:
+        recorded = json.loads((directory / _STAMP).read_text())
+    except (OSError, ValueError):
+        return None
+    return recorded if isinstance(recorded, dict) else None
+
+
+def record_digests(directory: Path, version: str, binaries: list[Path]) -> None:
+    """Remember the sha256 of each binary of a checked install."""
+    content = {"version": version, "binaries": {path.name: file_digest(path) for path in binaries}}
+    (directory / _STAMP).write_text(json.dumps(content, sort_keys=True))
+
+
 class Toolbox:
     """The pinned tools for one run: installs what is missing, checks each tool once."""
 
-    def __init__(self, versions: Mapping[str, str], tools_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        versions: Mapping[str, str],
+        tools_dir: Path | None = None,
+        *,
+        chooser: ToolchainChooser | None = None,
+    ) -> None:
         self.versions = dict(versions)
         self.tools_dir = Path(tools_dir) if tools_dir else default_tools_dir()
         self._ready: dict[str, Path] = {}
+        self._chooser = chooser or self._choose_without_checkout
+        self.toolchain_sources: dict[str, str] = {}
+        """Why each tool's toolchain is what it is (for the report)."""
+
+    def _choose_without_checkout(self, name: str) -> tuple[str, str]:
+        """A toolchain that can build tool ``name`` (no checkout constraint known)."""
+        tool = TOOLS[name]
+        pin = toolchains.ToolPin(name, tool.module, self.version_of(name), tool.toolchain_key)
+        return toolchains.choose_for(pin, target_go="", hints=(), cache_dir=self.tools_dir)
 
     def version_of(self, name: str) -> str:
         """The pinned version of tool ``name``."""
@@ -193,12 +241,24 @@ class Toolbox:
                 raise runner.usage_error(f"unknown tool {name!r}", f"Choose from: {', '.join(TOOLS)}.")
             tool = TOOLS[name]
             validate_version(tool, self.versions[tool.version_key])
-            validate_toolchain(self.toolchain_of(name))
+            if tool.toolchain_key:
+                validate_toolchain(self.toolchain_of(name), tool.toolchain_key)
 
     def toolchain_of(self, name: str) -> str:
-        """The GOTOOLCHAIN tool ``name`` is built (and, for generators, run) with; empty for PATH's go."""
+        """The GOTOOLCHAIN tool ``name`` is built (and, for generators, run) with; empty for PATH's go.
+
+        The setting when it is given, else the chooser's answer (asked once)."""
         key = TOOLS[name].toolchain_key
-        return str(self.versions.get(key) or "") if key else ""
+        if not key:
+            return ""
+        value = str(self.versions.get(key) or "")
+        if value:
+            self.toolchain_sources.setdefault(name, "setting")
+            return value
+        chosen, why = self._chooser(name)
+        self.versions[key] = chosen
+        self.toolchain_sources[name] = why
+        return chosen
 
     def tool_env(self, name: str) -> dict[str, str]:
         """Environment additions for building or running tool ``name``."""
@@ -242,19 +302,17 @@ class Toolbox:
         if not all(path.is_file() and os.access(path, os.X_OK) for path in binaries):
             return False
         version = self.version_of(tool.name)
-        stamp = directory / _STAMP
-        fingerprint = {
-            path.name: [path.stat().st_size, path.stat().st_mtime_ns, version] for path in binaries
-        }
-        try:
-            if json.loads(stamp.read_text()) == fingerprint:
+        recorded = _recorded_digests(directory)
+        if recorded is not None and recorded.get("version") == version:
+            if recorded.get("binaries") == {path.name: file_digest(path) for path in binaries}:
                 return True
-        except (OSError, ValueError):
-            pass
+            if recorded.get("binaries"):
+                runner.say(f"{tool.name} {version}: binaries differ from what was installed; reinstalling")
+                return False
         embedded = _embedded_versions(golang.require_go(), binaries)
         if not all(_matches_pin(tool, version, embedded.get(path, "")) for path in binaries):
             return False
-        stamp.write_text(json.dumps(fingerprint))
+        record_digests(directory, version, binaries)
         return True
 
     def _install(self, tool: GoTool, directory: Path) -> None:
@@ -269,19 +327,25 @@ class Toolbox:
         staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
         try:
             env["GOBIN"] = str(staging)
-            with runner.step(f"install {tool.name} {version}"):
-                runner.run(
-                    [go, "install", *targets],
-                    cwd=workdir or staging,
-                    env=env,
-                    what=f"installing {tool.name} {version}",
-                    todo="Check the version, and that the Go module proxy is reachable."
-                    + (
-                        " The built-in import ordering (kstasks.imports.tool: builtin) needs no install."
-                        if tool.name == "openshift-goimports"
-                        else ""
-                    ),
-                )
+            label = f" with {env['GOTOOLCHAIN']}" if env.get("GOTOOLCHAIN") else ""
+            with runner.step(f"install {tool.name} {version}{label}"):
+                try:
+                    runner.run(
+                        [go, "install", *targets],
+                        cwd=workdir or staging,
+                        env=env,
+                        what=f"installing {tool.name} {version}",
+                        todo="Check the version, and that the Go module proxy is reachable."
+                        + (
+                            " The built-in import ordering (kstasks.imports.tool: builtin) needs no install."
+                            if tool.name == "openshift-goimports"
+                            else ""
+                        ),
+                    )
+                except Exit as err:
+                    raise toolchains.explain(
+                        err, env.get("GOTOOLCHAIN", ""), tool.toolchain_key or "<tool>_gotoolchain"
+                    ) from err
             if runner.options.dry:
                 return
             shutil.rmtree(directory, ignore_errors=True)

@@ -80,17 +80,17 @@ def test_dry_flag_reaches_the_runner() -> None:
 
 
 def test_init_writes_files_once(sample_repo: Path) -> None:
-    first = kstasks("init", "--path", str(sample_repo), cwd=sample_repo)
+    first = kstasks("init", "--repo", str(sample_repo), cwd=sample_repo)
     assert first.returncode == 0, first.stderr
     for name in ("tasks.py", "noxfile.py", ".github/workflows/kstasks.yaml"):
         assert (sample_repo / name).is_file(), name
-    again = kstasks("init", "--path", str(sample_repo), cwd=sample_repo)
+    again = kstasks("init", "--repo", str(sample_repo), cwd=sample_repo)
     assert again.returncode == 2 and "--force" in again.stderr
-    assert kstasks("init", "--path", str(sample_repo), "--force", cwd=sample_repo).returncode == 0
+    assert kstasks("init", "--repo", str(sample_repo), "--force", cwd=sample_repo).returncode == 0
 
 
 def test_initialised_checkout_lists_tasks_and_tagged_sessions(sample_repo: Path) -> None:
-    assert kstasks("init", "--path", str(sample_repo), cwd=sample_repo).returncode == 0
+    assert kstasks("init", "--repo", str(sample_repo), cwd=sample_repo).returncode == 0
     env = {key: value for key, value in os.environ.items() if key != "KSTASKS_REPO"}
     listed = subprocess.run(
         [sys.executable, "-m", "invoke", "--list"], cwd=sample_repo, env=env, capture_output=True, text=True

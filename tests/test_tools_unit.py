@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,28 @@ def test_pin_matching() -> None:
     assert not tools._matches_pin(tools.TOOLS["kustomize"], "v5.3.0", "v5.4.0")
     assert tools._matches_pin(tools.TOOLS["code-generator"], "v0.28.2", "(devel)")
     assert not tools._matches_pin(tools.TOOLS["controller-gen"], "v0.13.0", "(devel)")
+
+
+def test_cached_tool_is_checked_by_content_digest(tmp_path: Path) -> None:
+    """A binary rewritten with the same size and mtime is noticed and reinstalled."""
+    box = tools.Toolbox(settings.DEFAULTS["versions"], tmp_path)
+    directory = box.install_dir("kustomize")
+    directory.mkdir(parents=True)
+    binary = directory / "kustomize"
+    binary.write_bytes(b"#!/bin/sh\necho one\n")
+    binary.chmod(0o755)
+    tools.record_digests(directory, "v5.3.0", [binary])
+    assert box._verified(tools.TOOLS["kustomize"], directory)
+    stat = binary.stat()
+    binary.write_bytes(b"#!/bin/sh\necho two\n")
+    os.utime(binary, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert binary.stat().st_size == stat.st_size and binary.stat().st_mtime_ns == stat.st_mtime_ns
+    assert not box._verified(tools.TOOLS["kustomize"], directory)
+
+
+def test_digest_record_is_per_version(tmp_path: Path) -> None:
+    binary = tmp_path / "kustomize"
+    binary.write_bytes(b"x")
+    tools.record_digests(tmp_path, "v5.3.0", [binary])
+    recorded = tools._recorded_digests(tmp_path)
+    assert recorded == {"version": "v5.3.0", "binaries": {"kustomize": tools.file_digest(binary)}}

@@ -3,28 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import codegen, golang, scaffold, stamp, verify
-from kstasks.repo import Checkout, find_checkout
+from kstasks import checkoutconfig, codegen, golang, pins, scaffold, stamp, verify
+from kstasks.repo import Checkout, find_checkout, resolve_root
 from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target, toolbox
 
 
-def _needed(step: str, c: Context) -> list[str]:
-    return codegen.tools_for(step, codegen.ImportSettings.from_config(c.config.kstasks.imports))
+def _needed(step: str, c: Context | None = None) -> Callable[[dict[str, Any]], list[str]]:
+    """The tools ``step`` needs with the checkout's settings (no kustomize where CRDs are copied).
+    ``c`` is accepted for callers of the former signature and not used."""
+
+    def needed(config: dict[str, Any]) -> list[str]:
+        layout = codegen.Layout.from_config(config["codegen"])
+        return codegen.tools_for(step, codegen.ImportSettings.from_config(config["imports"]), layout=layout)
+
+    return needed
 
 
 @task(
     iterable=["name"],
-    help={"name": "A tool to install (repeatable; default: those the tasks use with these settings)."},
+    help={
+        "name": "A tool to install (repeatable; default: those the tasks use with these settings).",
+        "repo": REPO_HELP,
+    },
 )
-def tools(c: Context, name: list[str] | None = None) -> None:
-    """Install the pinned Go tools into the shared versioned cache (and check them)."""
-    config = start(c)
-    box = toolbox(config)
-    names = list(name or [*_needed("all-generated", c), "helm", "ko"])
+def tools(c: Context, name: list[str] | None = None, repo: str | None = None) -> None:
+    """Install the pinned Go tools the checkout uses into the shared versioned cache (and check them)."""
+
+    def wanted(config: dict[str, Any]) -> list[str]:
+        return list(name or [*_needed("all-generated")(config), "helm", "ko"])
+
+    base = start(c)
+    if (
+        repo is None
+        and not (resolve_root(None, base.get("repo"), config_dir=project_dir(c)) / "go.mod").is_file()
+    ):
+        box = toolbox(base)  # no checkout here: kstasks' defaults, toolchains chosen per tool
+        names = wanted(base)
+        box.validate(names)
+    else:
+        t = target(c, repo, wanted)
+        box, names = t.toolbox, wanted(t.config)
     for tool_name, directory in box.install_all(names).items():
         print(f"{tool_name:22} {box.version_of(tool_name):12} {directory}")
 
@@ -32,21 +55,24 @@ def tools(c: Context, name: list[str] | None = None) -> None:
 @task(help={"repo": REPO_HELP})
 def manifests(c: Context, repo: str | None = None) -> None:
     """CRD, RBAC and webhook YAML from the API types, and the CRD bundle (make manifests)."""
-    t = target(c, repo, _needed("manifests", c))
+    t = target(c, repo, _needed("manifests"))
+    codegen.require_inputs(t.checkout, t.layout, "manifests")
     codegen.run_manifests(t.checkout, t.layout, t.toolbox)
 
 
 @task(help={"repo": REPO_HELP})
 def generate(c: Context, repo: str | None = None) -> None:
     """DeepCopy methods for the API types (make generate)."""
-    t = target(c, repo, _needed("generate", c))
+    t = target(c, repo, _needed("generate"))
+    codegen.require_inputs(t.checkout, t.layout, "generate")
     codegen.run_generate(t.checkout, t.layout, t.toolbox)
 
 
 @task(help={"repo": REPO_HELP})
 def codegenclients(c: Context, repo: str | None = None) -> None:
     """Clientset, listers and informers under pkg/generated, then imports (make codegenclients)."""
-    t = target(c, repo, _needed("codegenclients", c))
+    t = target(c, repo, _needed("codegenclients"))
+    codegen.require_inputs(t.checkout, t.layout, "codegenclients")
     codegen.run_codegenclients(
         t.checkout,
         t.layout,
@@ -60,7 +86,7 @@ def codegenclients(c: Context, repo: str | None = None) -> None:
 @task(help={"repo": REPO_HELP})
 def imports(c: Context, repo: str | None = None) -> None:
     """Order Go imports: std, other, k8s.io, openshift, kubeflex, module (make imports)."""
-    t = target(c, repo, _needed("imports", c))
+    t = target(c, repo, _needed("imports"))
     codegen.run_imports(t.checkout, t.imports, t.toolbox, ignore_go_version=t.ignore_go_version)
 
 
@@ -86,7 +112,8 @@ def _generate_all(t: Target) -> Callable[[Checkout], None]:
 )
 def all_generated(c: Context, repo: str | None = None, force: bool = False) -> None:
     """Every generated file: manifests, generate, codegenclients (make all-generated)."""
-    t = target(c, repo, _needed("all-generated", c))
+    t = target(c, repo, _needed("all-generated"))
+    codegen.require_inputs(t.checkout, t.layout, "all-generated")
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     stamp.run_unless_current(t.checkout, t.layout, settings, _generate_all(t), force=force)
 
@@ -107,7 +134,7 @@ def verify_go_versions(c: Context, repo: str | None = None) -> None:
 )
 def verify_codegen(c: Context, repo: str | None = None, in_place: bool = False) -> None:
     """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
-    t = target(c, repo, _needed("all-generated", c))
+    t = target(c, repo, _needed("all-generated"))
     verify.verify_codegen(
         t.checkout,
         t.layout.verify_paths,
@@ -119,16 +146,24 @@ def verify_codegen(c: Context, repo: str | None = None, in_place: bool = False) 
 
 @task(
     help={
-        "path": "The KubeStellar checkout to set up (default: the target checkout).",
-        "force": "Overwrite files that are already there.",
+        "repo": REPO_HELP,
+        "force": "Overwrite files that are already there (and rewrite an invoke.yaml with comments).",
     }
 )
-def init(c: Context, path: str | None = None, force: bool = False) -> None:
-    """Write tasks.py, noxfile.py and a pull-request workflow into a KubeStellar checkout."""
+def init(c: Context, repo: str | None = None, force: bool = False) -> None:
+    """Set a checkout up: tasks.py, noxfile.py, a PR workflow, and its Makefile's pins in invoke.yaml.
+
+    The pins are written so that nothing is lost when the Makefile is gone."""
     config = start(c)
-    checkout = find_checkout(path, config.get("repo") if path is None else None, config_dir=project_dir(c))
+    checkout = find_checkout(repo, config.get("repo"), config_dir=project_dir(c))
     for written in scaffold.init_checkout(checkout.root, force=force):
         print(f"wrote {written.relative_to(checkout.root)}")
+    discovery = pins.discover(checkout.root, checkout.module)
+    path, added = checkoutconfig.write_pins(checkout.root, discovery, force=force)
+    if added:
+        print(f"wrote {path.relative_to(checkout.root)}: {', '.join(added)}")
+    else:
+        print(f"{path.relative_to(checkout.root)}: nothing to add")
 
 
 def collection() -> Collection:

@@ -1,20 +1,26 @@
-"""What every task does first: read settings, find the checkout, set up the runner."""
+"""What every task does first: read settings, find the checkout, set up the runner.
+
+The checkout's own settings (its invoke.yaml, else what its Makefile pins) are read whatever
+the current directory (``kstasks/checkoutconfig.py``), and every task says once which config
+files, tool versions and toolchains it uses.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from invoke.context import Context
 
-from kstasks import runner
+from kstasks import checkoutconfig, runner
 from kstasks.codegen import ImportSettings, Layout
+from kstasks.pins import Discovery
 from kstasks.repo import Checkout, find_checkout
-from kstasks.tools import Toolbox
+from kstasks.tools import Toolbox, default_tools_dir
 
 REPO_HELP = "The checkout to work on (default: KSTASKS_REPO, kstasks.repo, or the git top-level here)."
 
@@ -51,9 +57,34 @@ def start(c: Context) -> dict[str, Any]:
     return settings(c)
 
 
+def tools_dir(config: Mapping[str, Any]) -> Path:
+    """Where pinned tools live (``kstasks.tools_dir``, else the shared cache)."""
+    return Path(config["tools_dir"]) if config.get("tools_dir") else default_tools_dir()
+
+
 def toolbox(config: Mapping[str, Any]) -> Toolbox:
     """The pinned tools as configured."""
-    return Toolbox(config["versions"], Path(config["tools_dir"]) if config.get("tools_dir") else None)
+    return Toolbox(config["versions"], tools_dir(config))
+
+
+def loaded_config_files(c: Context) -> list[Path]:
+    """The Invoke config files that were loaded (system, user, project, runtime)."""
+    found = []
+    for level in ("system", "user", "project", "runtime"):
+        path = getattr(c.config, f"_{level}_path", None)
+        if path and getattr(c.config, f"_{level}_found", False) and Path(path).is_file():
+            found.append(Path(path))
+    return found
+
+
+def checkout_config(c: Context, checkout: Checkout) -> tuple[dict[str, Any], checkoutconfig.Layers]:
+    """Lay the checkout's settings (its invoke.yaml, else its Makefile's pins) under the user's
+    config, environment and flags; the resulting settings and the layers."""
+    layers = checkoutconfig.checkout_layers(checkout.root, checkout.module)
+    collection = dict(getattr(c.config, "_collection", {}) or {})
+    collection["kstasks"] = layers.values
+    c.config.load_collection(collection)
+    return settings(c), layers
 
 
 @dataclass(frozen=True)
@@ -66,14 +97,31 @@ class Target:
     imports: ImportSettings
     ignore_go_version: bool
     config: dict[str, Any]
+    discovery: Discovery | None = None
+    """What was read from the checkout itself (pins, go.mod's go line)."""
 
 
-def target(c: Context, repo: str | None, tools: list[str]) -> Target:
-    """Resolve the checkout and settings, validating the ``tools`` versions before any work."""
-    config = start(c)
-    checkout = find_checkout(repo, config.get("repo"), config_dir=project_dir(c))
-    box = toolbox(config)
-    box.validate(tools)
+ToolList = list[str] | Callable[[dict[str, Any]], list[str]]
+"""The tools a task needs, or a function of the (checkout's) settings giving them."""
+
+
+def target(c: Context, repo: str | None, tools: ToolList) -> Target:
+    """Resolve the checkout and its settings, validating the ``tools`` versions (and choosing their
+    toolchains) before any work; print once which config, tools and toolchains are used."""
+    base = start(c)
+    checkout = find_checkout(repo, base.get("repo"), config_dir=project_dir(c))
+    config, layers = checkout_config(c, checkout)
+    names = tools(config) if callable(tools) else list(tools)
+    box = Toolbox(
+        config["versions"],
+        tools_dir(config),
+        chooser=checkoutconfig.toolchain_chooser(layers, config, tools_dir(config)),
+    )
+    if names:
+        box.validate(names)
+    config["versions"] = dict(box.versions)
+    for line in checkoutconfig.report(layers, config, box, names, loaded_config_files(c)):
+        runner.say(f"kstasks: {line}")
     return Target(
         checkout=checkout,
         toolbox=box,
@@ -81,4 +129,5 @@ def target(c: Context, repo: str | None, tools: list[str]) -> Target:
         imports=ImportSettings.from_config(config["imports"]),
         ignore_go_version=bool(os.environ.get("IGNORE_GO_VERSION")),
         config=config,
+        discovery=layers.discovery,
     )
