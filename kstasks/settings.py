@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
         "ko": "v0.17.1",
         # Used by `make chart`; kstasks needs it only for its benchmark baseline and tests.
         "yq": "v4.44.3",
+        # The tests lint the workflows kstasks writes and publishes with it.
+        "actionlint": "v1.7.7",
     },
     "codegen": {
         "api_dir": "api",

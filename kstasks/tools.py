@@ -81,6 +81,13 @@ TOOLS: dict[str, GoTool] = {
         GoTool("ko", "github.com/google/ko", ("github.com/google/ko",), "ko"),
         # Only the benchmark's Makefile-equivalent baseline and the tests use yq.
         GoTool("yq", "github.com/mikefarah/yq/v4", ("github.com/mikefarah/yq/v4",), "yq"),
+        # Only the tests use actionlint: on the workflows kstasks writes and publishes with.
+        GoTool(
+            "actionlint",
+            "github.com/rhysd/actionlint",
+            ("github.com/rhysd/actionlint/cmd/actionlint",),
+            "actionlint",
+        ),
         GoTool(
             "openshift-goimports",
             "github.com/openshift-eng/openshift-goimports",

@@ -1,4 +1,4 @@
-"""Tasks for pinned tools, code generation and its verification."""
+"""Tasks for pinned tools and code generation."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Callable
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import codegen, golang, scaffold, stamp, verify
+from kstasks import codegen, golang, scaffold, stamp
 from kstasks.repo import Checkout, find_checkout
-from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target, toolbox
+from kstasks.tasks.common import REPO_HELP, Target, project_dir, start, target, toolbox
 
 
 def _needed(step: str, c: Context) -> list[str]:
@@ -99,25 +99,6 @@ def verify_go_versions(c: Context, repo: str | None = None) -> None:
 
 
 @task(
-    name="verify-codegen",
-    help={
-        "repo": REPO_HELP,
-        "in-place": "Regenerate in the working tree, as hack/verify-codegen.sh did (refuses a dirty tree).",
-    },
-)
-def verify_codegen(c: Context, repo: str | None = None, in_place: bool = False) -> None:
-    """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
-    t = target(c, repo, _needed("all-generated", c))
-    verify.verify_codegen(
-        t.checkout,
-        t.layout.verify_paths,
-        _generate_all(t),
-        in_place=in_place,
-        fix_command=f"{program_name()} all-generated",
-    )
-
-
-@task(
     help={
         "path": "The KubeStellar checkout to set up (default: the target checkout).",
         "force": "Overwrite files that are already there.",
@@ -141,6 +122,5 @@ def collection() -> Collection:
         imports,
         all_generated,
         verify_go_versions,
-        verify_codegen,
         init,
     )
