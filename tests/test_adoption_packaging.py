@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kstasks import __version__, noxsessions, snapshot
-from tests.conftest import PROJECT, tree_digest
+from tests.conftest import PROJECT, git, tree_digest
 
 
 def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -114,3 +114,11 @@ def test_a_nox_session_installs_the_wheel_non_editable_and_leaves_the_source_alo
     assert direct_url["url"] == wheel.as_uri() and "dir_info" not in direct_url
     assert not list(site.glob("__editable__*")) and not list(site.glob("*kstasks*.pth"))
     assert tree_digest(project) == before
+
+
+def test_every_top_level_file_is_one_the_readme_explains() -> None:
+    readme = (PROJECT / "README.md").read_text()
+    top_level = {name.split("/")[0] for name in git(PROJECT, "ls-files").splitlines()}
+    assert top_level >= {"LICENSE", "CHANGELOG.md", "pyproject.toml", "README.md"}
+    assert "kz.time" not in top_level
+    assert [name for name in sorted(top_level) if f"`{name}" not in readme] == []
