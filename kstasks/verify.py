@@ -21,6 +21,17 @@ from kstasks import runner, snapshot, stamp, verifycache
 from kstasks.codegen import Layout
 from kstasks.repo import Checkout, load_checkout
 
+_PRIVATE_GIT = (
+    "git",
+    "-c",
+    "user.name=kstasks",
+    "-c",
+    "user.email=kstasks@localhost",
+    "-c",
+    "commit.gpgsign=false",
+)
+"""git for the private repository ``--worktree`` checks: its own identity, no signing."""
+
 WARN_NAMES = 10
 """How many uncommitted input files the warning names before it says how many more there are."""
 
@@ -144,21 +155,23 @@ def _working_tree_repository(git_root: Path, tree: Path) -> None:
     files and untracked ones git does not ignore); nothing is written to the user's repository."""
     tree.mkdir()
     snapshot.copy_files(git_root, snapshot.worktree_files(git_root), tree)
-    git = [
-        "git",
-        "-c",
-        "user.name=kstasks",
-        "-c",
-        "user.email=kstasks@localhost",
-        "-c",
-        "commit.gpgsign=false",
-    ]
     for args in (
         ["init", "--quiet"],
         ["add", "--all", "--force"],
-        ["commit", "--quiet", "--no-verify", "-m", "."],
+        ["commit", "--quiet", "--no-verify", "-m", "the working tree"],
     ):
-        runner.run([*git, *args], cwd=tree, query=True, quiet=True, capture=True, what=f"git {args[0]}")
+        runner.run(
+            [*_PRIVATE_GIT, *args], cwd=tree, query=True, quiet=True, capture=True, what=f"git {args[0]}"
+        )
+
+
+def _warn(message: str) -> None:
+    """A warning line on stderr (the runner's own once it has one)."""
+    warn = getattr(runner, "warn", None)
+    if warn is not None:
+        warn(message)
+    else:
+        runner.say(f"warning: {message}")
 
 
 def _check_tree(
@@ -197,11 +210,13 @@ def check_isolated(
     *,
     worktree: bool = False,
     fingerprint: verifycache.Fingerprint | None = None,
+    layout: Layout | None = None,
 ) -> tuple[Drift, str]:
     """Regenerate HEAD (or, with ``worktree``, the working tree's content) in a temporary copy;
-    the drift and the commit checked (``worktree`` when it was the working tree)."""
+    the drift and the commit checked (``worktree`` when it was the working tree). With
+    ``layout``, a check of HEAD first warns, in one line, about uncommitted generation inputs."""
     git_root = checkout.require_git("verify-codegen checks the committed content")
-    head = _head(git_root)
+    head = "" if worktree else _head(git_root)
     temp = Path(tempfile.mkdtemp(prefix="kstasks-verify-"))
     tree = temp / "tree"
     try:
@@ -210,6 +225,10 @@ def check_isolated(
         else:
             _add_worktree(git_root, tree, head)
         copy_root = tree / checkout.root.relative_to(git_root)
+        if layout is not None and not worktree:
+            uncommitted = uncommitted_inputs(checkout, load_checkout(copy_root), layout)
+            if uncommitted:
+                _warn(uncommitted_warning(uncommitted))
         checked = "worktree" if worktree else head
         return _check_tree(tree, copy_root, paths, generate_all, fingerprint, checked), checked
     finally:
@@ -218,30 +237,16 @@ def check_isolated(
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def uncommitted_inputs(checkout: Checkout, layout: Layout) -> list[str]:
-    """Generation inputs (and outputs) whose working-tree content is not the commit's: every
-    changed, added, deleted or untracked (not ignored) file among those generation reads or
-    writes, relative to the checkout."""
+def uncommitted_inputs(checkout: Checkout, committed: Checkout, layout: Layout) -> list[str]:
+    """Files generation reads or writes whose working-tree content is not the commit's (changed,
+    added, deleted, or untracked and not ignored), relative to the checkout. ``committed`` is the
+    commit's tree checked out elsewhere (it still holds the files deleted here)."""
     git_root = checkout.require_git("verify-codegen compares with git")
     changed = [path for _, path in _status(git_root, checkout.root, ["."])]
     if not changed:
         return []
-    present = set(stamp._files(checkout, layout))
-    committed = _committed_inputs(checkout, layout, changed)
-    return [path for path in changed if path in present or path in committed]
-
-
-def _committed_inputs(checkout: Checkout, layout: Layout, changed: list[str]) -> set[str]:
-    """Which of ``changed`` (deleted from the working tree, say) the commit's tree counts as inputs."""
-    gone = [path for path in changed if not (checkout.root / path).exists()]
-    if not gone:
-        return set()
-    with tempfile.TemporaryDirectory(prefix="kstasks-verify-") as temp:
-        for path in gone:
-            (Path(temp) / path).parent.mkdir(parents=True, exist_ok=True)
-            (Path(temp) / path).touch()
-        shadow = Checkout(root=Path(temp), module=checkout.module, git_root=None)
-        return set(stamp._files(shadow, layout))
+    inputs = set(stamp._files(checkout, layout)) | set(stamp._files(committed, layout))
+    return [path for path in changed if path in inputs]
 
 
 def uncommitted_warning(names: list[str]) -> str:
@@ -288,15 +293,6 @@ def check_in_place(
     return drift
 
 
-def _warn(message: str) -> None:
-    """A warning line on stderr (the runner's own once it has one)."""
-    warn = getattr(runner, "warn", None)
-    if warn is not None:
-        warn(message)
-    else:
-        runner.say(f"warning: {message}")
-
-
 def verify_codegen(
     checkout: Checkout,
     paths: Sequence[str],
@@ -320,12 +316,8 @@ def verify_codegen(
         drift = check_in_place(checkout, paths, generate_all, fingerprint=fingerprint)
         what = "the working tree"
     else:
-        if layout is not None and not worktree:
-            uncommitted = uncommitted_inputs(checkout, layout)
-            if uncommitted:
-                _warn(uncommitted_warning(uncommitted))
         drift, checked = check_isolated(
-            checkout, paths, generate_all, worktree=worktree, fingerprint=fingerprint
+            checkout, paths, generate_all, worktree=worktree, fingerprint=fingerprint, layout=layout
         )
         what = (
             "the working tree's content (in an isolated copy)"

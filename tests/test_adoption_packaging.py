@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import __version__, noxsessions, snapshot
-from tests.conftest import PROJECT, git, tree_digest
+from kstasks import __version__, noxsessions, scaffold, snapshot
+from tests.conftest import PROJECT, git, make_sample_repo, tree_digest
 
 
 def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -94,26 +94,33 @@ def test_extras_join_every_requirement_form(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("where", ["project", "checkout"])
 def test_a_nox_session_installs_the_wheel_non_editable_and_leaves_the_source_alone(
-    built: tuple[Path, Path, Path], tmp_path: Path
+    built: tuple[Path, Path, Path], tmp_path: Path, where: str
 ) -> None:
-    """Real nox, offline: the session's virtualenv (made beforehand with the system's packages, so
-    kstasks' dependencies need no index) gets the wheel, and the project it runs in is untouched."""
+    """Real nox, offline, in this project and in a checkout `kstasks init` set up: the session's
+    virtualenv (made beforehand with the system's packages, so kstasks' dependencies need no
+    index) gets the wheel KSTASKS_REQUIREMENT names, and the tree nox runs in is untouched."""
     _, wheel, _ = built
-    project = snapshot.copy_source_tree(PROJECT, tmp_path / "project")
-    before = tree_digest(project)
+    if where == "project":
+        tree = snapshot.copy_source_tree(PROJECT, tmp_path / "project")
+    else:
+        tree = make_sample_repo(tmp_path / "checkout")
+        scaffold.init_checkout(tree)
+    before = tree_digest(tree)
     envs = tmp_path / "envs"
     _run(sys.executable, "-m", "venv", "--system-site-packages", str(envs / "generate"), cwd=tmp_path)
     env = {"KSTASKS_REQUIREMENT": str(wheel), "PIP_NO_INDEX": "1", "PYTHONPATH": str(PROJECT)}
     command = [sys.executable, "-m", "nox", "-s", "generate", "--envdir", str(envs), "--", "--help"]
-    result = _run(*command, cwd=project, env=env)
+    result = _run(*command, cwd=tree, env=env)
+    assert f"pip install {wheel}" in result.stderr
     assert "kstasks [--core-opts] all-generated" in result.stdout + result.stderr
     (site,) = (envs / "generate" / "lib").glob("python*/site-packages")
     assert (site / "kstasks" / "data" / "templates" / "noxfile.py").is_file()
     direct_url = json.loads((site / f"kstasks-{__version__}.dist-info" / "direct_url.json").read_text())
     assert direct_url["url"] == wheel.as_uri() and "dir_info" not in direct_url
     assert not list(site.glob("__editable__*")) and not list(site.glob("*kstasks*.pth"))
-    assert tree_digest(project) == before
+    assert tree_digest(tree) == before
 
 
 def test_every_top_level_file_is_one_the_readme_explains() -> None:
