@@ -94,6 +94,46 @@ def test_extras_join_every_requirement_form(tmp_path: Path) -> None:
     )
 
 
+class RecordingSession:
+    """What a session body asks nox to install (nothing is installed)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.installs: list[tuple[str, ...]] = []
+
+    def create_tmp(self) -> str:
+        return str(self.tmp)
+
+    def install(self, *args: str) -> None:
+        self.installs.append(args)
+
+
+def test_a_source_directory_is_installed_from_a_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KSTASKS_REQUIREMENT", raising=False)
+    monkeypatch.chdir(PROJECT)
+    session = RecordingSession(tmp_path)
+    noxsessions.install_kstasks(session, "[test]")
+    copy = tmp_path / "kstasks-source"
+    assert session.installs == [(f"kstasks[test] @ {copy.as_uri()}",)]
+    assert (copy / "pyproject.toml").is_file() and (copy / "kstasks" / "__init__.py").is_file()
+    assert not (copy / ".git").exists()
+
+
+def test_a_local_wheel_is_reinstalled_and_an_index_name_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheel = tmp_path / "kstasks-0.1.0-py3-none-any.whl"
+    wheel.touch()
+    monkeypatch.setenv("KSTASKS_REQUIREMENT", str(wheel))
+    session = RecordingSession(tmp_path)
+    noxsessions.install_kstasks(session)
+    assert session.installs == [(str(wheel),), ("--no-deps", "--force-reinstall", str(wheel))]
+    monkeypatch.setenv("KSTASKS_REQUIREMENT", "kstasks==0.1.0")
+    session = RecordingSession(tmp_path)
+    noxsessions.install_kstasks(session)
+    assert session.installs == [("kstasks==0.1.0",)]
+
+
 @pytest.mark.parametrize("where", ["project", "checkout"])
 def test_a_nox_session_installs_the_wheel_non_editable_and_leaves_the_source_alone(
     built: tuple[Path, Path, Path], tmp_path: Path, where: str
