@@ -4,6 +4,7 @@ pinned actionlint and checked for what adoption needs (pins, time limits, caches
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,14 @@ def written(tmp_path: Path) -> Path:
 
 
 def lint(actionlint: Path, workflow: Path) -> subprocess.CompletedProcess[str]:
+    """actionlint, with shellcheck on the ``run:`` scripts (.ci/install installs it)."""
+    shellcheck = shutil.which("shellcheck")
+    assert shellcheck, "shellcheck is missing: run .ci/install"
     return subprocess.run(
-        [str(actionlint), "-no-color", str(workflow)], cwd=workflow.parent, capture_output=True, text=True
+        [str(actionlint), "-no-color", f"-shellcheck={shellcheck}", str(workflow)],
+        cwd=workflow.parent,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -53,9 +60,13 @@ def test_actionlint_accepts_both_workflows(actionlint: Path, written: Path) -> N
 
 @pytest.mark.tools
 def test_actionlint_would_catch_a_broken_workflow(actionlint: Path, written: Path) -> None:
-    written.write_text(written.read_text().replace("timeout-minutes: 60", "timeout-minutes: ten"))
+    text = written.read_text()
+    written.write_text(text.replace("timeout-minutes: 60", "timeout-minutes: ten"))
     result = lint(actionlint, written)
     assert result.returncode == 1 and "timeout-minutes" in result.stdout
+    written.write_text(text.replace('nox -s "${SESSION}"', "nox -s $SESSION"))  # unquoted: shellcheck
+    result = lint(actionlint, written)
+    assert result.returncode == 1 and "SC2086" in result.stdout
 
 
 @pytest.mark.parametrize("name", ["kstasks", "release"])
