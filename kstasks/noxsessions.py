@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 
 from kstasks import __version__, snapshot
 
@@ -59,7 +59,8 @@ def requirement(environ: Mapping[str, str], cwd: Path) -> str:
 def local_path(spec: str) -> Path | None:
     """The local file or directory a requirement names (a path or a ``file://`` URL), if it does."""
     text = unquote(urlparse(spec).path) if spec.startswith("file://") else spec
-    if "://" in text or not (os.sep in text or text.endswith((".whl", ".tar.gz", ".zip"))):
+    looks_local = os.sep in text or text in (".", "..") or text.endswith((".whl", ".tar.gz", ".zip"))
+    if "://" in text or not looks_local:
         return None
     path = Path(text).expanduser()
     return path.resolve() if path.exists() else None
@@ -67,13 +68,14 @@ def local_path(spec: str) -> Path | None:
 
 def with_extras(spec: str, extras: str, local: Path | None) -> str:
     """``spec`` asking for ``extras`` (``"[test]"``) too, whatever its form."""
-    if not extras:
-        return str(local) if local else spec
     if local is not None:
-        return f"kstasks{extras} @ {local.as_uri()}"
-    if "://" in spec:
-        return f"kstasks{extras} @ {spec}"
-    parsed = Requirement(spec)
+        return f"kstasks{extras} @ {local.as_uri()}" if extras else str(local)
+    if not extras:
+        return spec
+    try:
+        parsed = Requirement(spec)
+    except InvalidRequirement:
+        return f"kstasks{extras} @ {spec}"  # a bare URL
     parsed.extras |= set(extras.strip("[]").split(","))
     return str(parsed)
 

@@ -92,6 +92,9 @@ def test_extras_join_every_requirement_form(tmp_path: Path) -> None:
         noxsessions.with_extras("git+https://h/k.git", "[test]", None)
         == "kstasks[test] @ git+https://h/k.git"
     )
+    named = noxsessions.with_extras("kstasks @ git+https://h/k.git", "[test]", None)
+    assert named == "kstasks[test] @ git+https://h/k.git"
+    assert noxsessions.local_path(".") == Path.cwd().resolve()
 
 
 class RecordingSession:
