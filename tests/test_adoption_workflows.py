@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kstasks import __version__, scaffold, settings, tools, verifycache
+from kstasks import __version__, noxsessions, scaffold, settings, tools, verifycache
 from tests.conftest import PROJECT
 
 RELEASE = PROJECT / ".github" / "workflows" / "release.yaml"
@@ -86,10 +86,30 @@ def test_the_init_workflow_runs_on_pull_requests_and_the_default_branch(written:
     assert data["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
     assert "pull_request.number" in data["concurrency"]["group"]
     assert "fetch-depth" not in written.read_text()
-    assert (
-        data["env"]["KSTASKS_REQUIREMENT"]
-        == f"${{{{ vars.KSTASKS_REQUIREMENT || 'kstasks=={__version__}' }}}}"
-    )
+    default = scaffold.default_requirement()
+    assert data["env"]["KSTASKS_REQUIREMENT"] == f"${{{{ vars.KSTASKS_REQUIREMENT || '{default}' }}}}"
+
+
+@pytest.mark.parametrize(
+    ("origin", "expected"),
+    [
+        (
+            "git+https://example.invalid/kstasks.git@0123abc",
+            "git+https://example.invalid/kstasks.git@0123abc",
+        ),
+        (
+            "https://example.invalid/kstasks-1-py3-none-any.whl",
+            "https://example.invalid/kstasks-1-py3-none-any.whl",
+        ),
+        ("/home/someone/kstasks", f"kstasks=={__version__}"),  # CI cannot reach a local path
+        (None, f"kstasks=={__version__}"),
+    ],
+)
+def test_the_default_requirement_is_one_ci_can_install(
+    monkeypatch: pytest.MonkeyPatch, origin: str | None, expected: str
+) -> None:
+    monkeypatch.setattr(noxsessions, "installed_from", lambda: origin)
+    assert scaffold.default_requirement() == expected
 
 
 def test_the_init_workflow_keeps_go_and_kstasks_caches(written: Path) -> None:
