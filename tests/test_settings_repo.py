@@ -23,6 +23,7 @@ def test_defaults_are_kubestellar_v0_24_0() -> None:
         "helm": "v3.14.4",
         "ko": "v0.17.1",
         "yq": "v4.44.3",
+        "actionlint": "v1.7.7",
     }
     assert d["images"]["registry"] == "ghcr.io/kubestellar/kubestellar"
     assert d["chart"]["registry"] == "oci://ghcr.io/kubestellar/kubestellar"
