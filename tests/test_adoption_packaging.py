@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -53,6 +54,19 @@ def test_the_wheel_holds_every_data_file_the_license_and_the_version(built: tupl
     assert "\nLicense-Expression: Apache-2.0\n" in metadata
     assert "Project-URL: Changelog" in metadata
     assert "Classifier: Programming Language :: Python :: 3" in metadata
+
+
+def test_the_sdist_holds_the_data_files_and_the_license(built: tuple[Path, Path, Path]) -> None:
+    source, _, sdist = built
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    data_files = {
+        path.relative_to(source).as_posix()
+        for path in (source / "kstasks" / "data").rglob("*")
+        if path.is_file()
+    }
+    assert data_files and data_files <= names, sorted(data_files - names)
+    assert {"LICENSE", "README.md", "pyproject.toml", "kstasks/__init__.py"} <= names
 
 
 def test_twine_accepts_both_archives(built: tuple[Path, Path, Path]) -> None:
