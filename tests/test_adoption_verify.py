@@ -200,3 +200,13 @@ def test_a_recorded_success_is_reused_until_anything_it_depends_on_changes(
     git(sample_repo, "reset", "--quiet", "--hard", "HEAD~1")
     back = verify_codegen(sample_repo, cache)
     assert "verified before" in back.stdout  # the original tree is still recorded
+
+
+def test_in_place_and_worktree_exclude_each_other(sample_repo: Path, cache: Path) -> None:
+    before = tree_digest(sample_repo)
+    result = verify_codegen(sample_repo, cache, "--in-place", "--worktree")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: --in-place and --worktree exclude each other. Pass one of them."
+    )
+    assert tree_digest(sample_repo) == before
