@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
-from kstasks import __version__
+from packaging.requirements import InvalidRequirement, Requirement
 
+from kstasks import __version__, snapshot
 
-def _source_dir() -> Path | None:
-    """This kstasks' source tree, when it runs from one (an editable install or a checkout)."""
-    candidate = Path(__file__).resolve().parent.parent
-    return (
-        candidate if (candidate / "pyproject.toml").is_file() and (candidate / "kstasks").is_dir() else None
-    )
+REQUIREMENT_ENV = "KSTASKS_REQUIREMENT"
+"""The one setting that says where kstasks comes from: an index name (``kstasks==0.1.0``), a wheel
+path or URL, a source directory, or a git URL (``git+https://…@TAG``)."""
 
 
 def in_project(root: Path | None = None) -> bool:
@@ -23,13 +27,73 @@ def in_project(root: Path | None = None) -> bool:
     return (here / "kstasks" / "__init__.py").is_file() and (here / "pyproject.toml").is_file()
 
 
+def installed_from() -> str | None:
+    """Where pip installed the running kstasks from (its PEP 610 record), unless from an index."""
+    try:
+        text = metadata.distribution("kstasks").read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return None
+    if not text:
+        return None
+    record = json.loads(text)
+    url = str(record.get("url", ""))
+    vcs = record.get("vcs_info")
+    if vcs:
+        return f"{vcs['vcs']}+{url}@{vcs['commit_id']}"
+    if url.startswith("file://"):
+        return unquote(urlparse(url).path)
+    return url or None
+
+
+def requirement(environ: Mapping[str, str], cwd: Path) -> str:
+    """Where the sessions install kstasks from: ``KSTASKS_REQUIREMENT``; else, in the kstasks
+    project, the project itself; else where the kstasks running nox came from; else the index."""
+    chosen = environ.get(REQUIREMENT_ENV, "").strip()
+    if chosen:
+        return chosen
+    if in_project(cwd):
+        return str(cwd.resolve())
+    return installed_from() or f"kstasks=={__version__}"
+
+
+def local_path(spec: str) -> Path | None:
+    """The local file or directory a requirement names (a path or a ``file://`` URL), if it does."""
+    text = unquote(urlparse(spec).path) if spec.startswith("file://") else spec
+    looks_local = os.sep in text or text in (".", "..") or text.endswith((".whl", ".tar.gz", ".zip"))
+    if "://" in text or not looks_local:
+        return None
+    path = Path(text).expanduser()
+    return path.resolve() if path.exists() else None
+
+
+def with_extras(spec: str, extras: str, local: Path | None) -> str:
+    """``spec`` asking for ``extras`` (``"[test]"``) too, whatever its form."""
+    if local is not None:
+        return f"kstasks{extras} @ {local.as_uri()}" if extras else str(local)
+    if not extras:
+        return spec
+    try:
+        parsed = Requirement(spec)
+    except InvalidRequirement:
+        return f"kstasks{extras} @ {spec}"  # a bare URL
+    parsed.extras |= set(extras.strip("[]").split(","))
+    return str(parsed)
+
+
 def install_kstasks(session: Any, extras: str = "") -> None:
-    """Install kstasks into the session's virtualenv: from this source tree if there is one."""
-    source = _source_dir()
-    if source is not None:
-        session.install("-e", f"{source}{extras}")
-    else:
-        session.install(f"kstasks{extras}=={__version__}")
+    """Install kstasks, non-editable, into the session's virtualenv from ``KSTASKS_REQUIREMENT``
+    (see :func:`requirement`). A source directory is built from a copy, so the session never
+    writes into it; a local wheel or sdist is reinstalled, so a rebuilt one of the same version
+    replaces the one a reused virtualenv holds."""
+    spec = requirement(os.environ, Path.cwd())
+    local = local_path(spec)
+    if local is not None and local.is_dir():
+        local = snapshot.copy_source_tree(local, Path(session.create_tmp()) / "kstasks-source")
+        session.install(with_extras(spec, extras, local))
+        return
+    session.install(with_extras(spec, extras, local))
+    if local is not None:
+        session.install("--no-deps", "--force-reinstall", str(local))
 
 
 def generate(session: Any) -> None:
@@ -39,11 +103,9 @@ def generate(session: Any) -> None:
 
 
 def verify(session: Any) -> None:
-    """Every check: Go version, version references, then derived files in an isolated worktree."""
+    """Every check of CI's verify job (``kstasks verify``; its options after ``--``)."""
     install_kstasks(session)
-    session.run("kstasks", "verify-go-versions")
-    session.run("kstasks", "verify-versions")
-    session.run("kstasks", "verify-codegen", *session.posargs)
+    session.run("kstasks", "verify", *session.posargs)
 
 
 def tests(session: Any) -> None:
@@ -63,6 +125,27 @@ def lint(session: Any) -> None:
         session.run("ruff", "format", "--check", ".")
     else:
         session.run("go", "vet", "./...", external=True)
+
+
+def release(session: Any) -> None:
+    """The kstasks project's sdist and wheel, built from a copy of the source and checked with
+    ``twine check --strict``, into ``dist/``."""
+    if not in_project():
+        session.error("the release session builds the kstasks project; run it in kstasks' own directory")
+        return
+    session.install("build>=1", "twine>=5")
+    temp = Path(session.create_tmp())
+    source = snapshot.copy_source_tree(Path.cwd(), temp / "kstasks-source")
+    built = temp / "dist"
+    shutil.rmtree(built, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(built), str(source))
+    archives = sorted(str(path) for path in built.iterdir())
+    session.run("python", "-m", "twine", "check", "--strict", *archives)
+    dist = Path.cwd() / "dist"
+    dist.mkdir(exist_ok=True)
+    for archive in archives:
+        shutil.copy2(archive, dist)
+        session.log(f"built {dist.name}/{Path(archive).name}")
 
 
 def publish_arguments(posargs: list[str]) -> argparse.Namespace:

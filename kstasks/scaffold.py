@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from kstasks import __version__, runner
+from kstasks import __version__, noxsessions, runner, verifycache
 
 FILES = {
     "tasks.py": "tasks.py",
@@ -15,10 +15,26 @@ FILES = {
 """Destination in the checkout -> template name."""
 
 
+def default_requirement() -> str:
+    """What the workflow installs unless the repository variable KSTASKS_REQUIREMENT says otherwise:
+    where this kstasks came from when CI can reach it too (a git or https URL), else this version
+    from the package index."""
+    origin = noxsessions.installed_from()
+    if origin and origin.startswith(("git+https://", "https://")) and "'" not in origin:
+        return origin
+    return f"kstasks=={__version__}"
+
+
 def template(name: str) -> str:
-    """A template's text, with the kstasks version filled in."""
+    """A template's text, with the kstasks version, requirement and cache directory filled in."""
     text = (resources.files("kstasks") / "data" / "templates" / name).read_text()
-    return text.replace("@VERSION@", __version__)
+    for placeholder, value in (
+        ("@VERSION@", __version__),
+        ("@REQUIREMENT@", default_requirement()),
+        ("@VERIFIED_DIR@", verifycache.DIRECTORY),
+    ):
+        text = text.replace(placeholder, value)
+    return text
 
 
 def init_checkout(root: Path, *, force: bool = False) -> list[Path]:

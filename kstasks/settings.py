@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
         "logcheck": "v0.4.1",
         # The linters are built and run with this Go (they predate newer export data).
         "lint_gotoolchain": "go1.21.8",
+        # The tests lint the workflows kstasks writes and publishes with it.
+        "actionlint": "v1.7.7",
     },
     "codegen": {
         "api_dir": "api",

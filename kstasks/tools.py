@@ -108,6 +108,13 @@ TOOLS: dict[str, GoTool] = {
             "logcheck",
             toolchain_key="lint_gotoolchain",
         ),
+        # Only the tests use actionlint: on the workflows kstasks writes and publishes with.
+        GoTool(
+            "actionlint",
+            "github.com/rhysd/actionlint",
+            ("github.com/rhysd/actionlint/cmd/actionlint",),
+            "actionlint",
+        ),
         GoTool(
             "openshift-goimports",
             "github.com/openshift-eng/openshift-goimports",

@@ -2,8 +2,11 @@
 
 Same contract as KubeStellar's hack/verify-codegen.sh (paths: api, config/crd/bases,
 pkg/crd/files, pkg/generated). By default the committed content is regenerated in a
-temporary git worktree, so the user's working tree is never touched and may be dirty;
-``in_place`` keeps the script's behaviour (refuse a dirty tree, regenerate in place).
+temporary git worktree, so the user's working tree is never touched and may be dirty (its
+uncommitted changes to generation inputs are named in one warning); ``worktree`` checks the
+working tree's content instead, in a private copy; ``in_place`` keeps the script's behaviour
+(refuse a dirty tree, regenerate in place). With a ``fingerprint``, a tree whose digest passed
+before is not regenerated again (:mod:`kstasks.verifycache`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kstasks import runner
+from kstasks import runner, snapshot, stamp, verifycache
+from kstasks.codegen import Layout
 from kstasks.repo import Checkout, load_checkout
+
+_PRIVATE_GIT = (
+    "git",
+    "-c",
+    "user.name=kstasks",
+    "-c",
+    "user.email=kstasks@localhost",
+    "-c",
+    "commit.gpgsign=false",
+)
+"""git for the private repository ``--worktree`` checks: its own identity, no signing."""
+
+WARN_NAMES = 10
+"""How many uncommitted input files the warning names before it says how many more there are."""
 
 
 @dataclass
@@ -29,6 +47,8 @@ class Drift:
     extra: list[str] = field(default_factory=list)
     """Committed, but no longer generated."""
     diff: str = ""
+    verified_before: bool = False
+    """Not regenerated: a tree with the same digest passed before."""
 
     @property
     def clean(self) -> bool:
@@ -94,9 +114,8 @@ def classify(entries: list[tuple[str, str]]) -> Drift:
     return drift
 
 
-def check_isolated(checkout: Checkout, paths: Sequence[str], generate_all: GenerateAll) -> tuple[Drift, str]:
-    """Regenerate HEAD in a temporary worktree; the drift and the commit checked."""
-    git_root = checkout.require_git("verify-codegen checks the committed content")
+def _head(git_root: Path) -> str:
+    """The commit HEAD names; exit 2 when there is none."""
     head = runner.run(
         ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
         cwd=git_root,
@@ -106,47 +125,150 @@ def check_isolated(checkout: Checkout, paths: Sequence[str], generate_all: Gener
     ).stdout.strip()
     if not head:
         raise runner.usage_error(f"{git_root} has no commit to check", "Commit the files, or use --in-place.")
+    return head
+
+
+def _add_worktree(git_root: Path, tree: Path, head: str) -> None:
+    """``tree``: a detached git worktree of ``head``."""
+    runner.run(
+        ["git", "worktree", "add", "--detach", "--quiet", str(tree), head],
+        cwd=git_root,
+        what="git worktree add",
+        todo="Check that the repository is not corrupt and /tmp has room.",
+    )
+
+
+def _remove_worktree(git_root: Path, tree: Path) -> None:
+    runner.run(
+        ["git", "worktree", "remove", "--force", str(tree)],
+        cwd=git_root,
+        query=True,
+        check=False,
+        quiet=True,
+        capture=True,
+    )
+    runner.run(["git", "worktree", "prune"], cwd=git_root, query=True, check=False, quiet=True)
+
+
+def _working_tree_repository(git_root: Path, tree: Path) -> None:
+    """``tree``: a private git repository whose one commit is the working tree's content (tracked
+    files and untracked ones git does not ignore); nothing is written to the user's repository."""
+    tree.mkdir()
+    snapshot.copy_files(git_root, snapshot.worktree_files(git_root), tree)
+    for args in (
+        ["init", "--quiet"],
+        ["add", "--all", "--force"],
+        ["commit", "--quiet", "--no-verify", "-m", "the working tree"],
+    ):
+        runner.run(
+            [*_PRIVATE_GIT, *args], cwd=tree, query=True, quiet=True, capture=True, what=f"git {args[0]}"
+        )
+
+
+def _warn(message: str) -> None:
+    """A warning line on stderr (the runner's own once it has one)."""
+    warn = getattr(runner, "warn", None)
+    if warn is not None:
+        warn(message)
+    else:
+        runner.say(f"warning: {message}")
+
+
+def _check_tree(
+    tree: Path,
+    copy_root: Path,
+    paths: Sequence[str],
+    generate_all: GenerateAll,
+    fingerprint: verifycache.Fingerprint | None,
+    what: str,
+) -> Drift:
+    """Regenerate the tree at ``copy_root`` (a commit checked out at ``tree``) unless its digest
+    passed before; how its derived files differ from that commit. A clean result is recorded."""
+    copy = load_checkout(copy_root)
+    digest = fingerprint(copy) if fingerprint is not None else ""
+    if digest and verifycache.verified_before(digest):
+        return Drift(verified_before=True)
+    generate_all(copy)
+    drift = classify(_status(tree, copy_root, paths))
+    if not drift.clean:
+        if drift.missing:
+            runner.run(
+                ["git", "add", "--intent-to-add", "--", *drift.missing], cwd=copy_root, query=True, quiet=True
+            )
+        drift.diff = runner.run(
+            ["git", "diff", "--", *paths], cwd=copy_root, capture=True, query=True, quiet=True
+        ).stdout
+    elif digest and not runner.options.dry:
+        verifycache.record(digest, what)
+    return drift
+
+
+def check_isolated(
+    checkout: Checkout,
+    paths: Sequence[str],
+    generate_all: GenerateAll,
+    *,
+    worktree: bool = False,
+    fingerprint: verifycache.Fingerprint | None = None,
+    layout: Layout | None = None,
+) -> tuple[Drift, str]:
+    """Regenerate HEAD (or, with ``worktree``, the working tree's content) in a temporary copy;
+    the drift and the commit checked (``worktree`` when it was the working tree). With
+    ``layout``, a check of HEAD first warns, in one line, about uncommitted generation inputs."""
+    git_root = checkout.require_git("verify-codegen checks the committed content")
+    head = "" if worktree else _head(git_root)
     temp = Path(tempfile.mkdtemp(prefix="kstasks-verify-"))
     tree = temp / "tree"
     try:
-        runner.run(
-            ["git", "worktree", "add", "--detach", "--quiet", str(tree), head],
-            cwd=git_root,
-            what="git worktree add",
-            todo="Check that the repository is not corrupt and /tmp has room.",
-        )
+        if worktree:
+            _working_tree_repository(git_root, tree)
+        else:
+            _add_worktree(git_root, tree, head)
         copy_root = tree / checkout.root.relative_to(git_root)
-        copy = load_checkout(copy_root)
-        generate_all(copy)
-        entries = _status(tree, copy_root, paths)
-        drift = classify(entries)
-        if not drift.clean:
-            if drift.missing:
-                runner.run(
-                    ["git", "add", "--intent-to-add", "--", *drift.missing],
-                    cwd=copy_root,
-                    query=True,
-                    quiet=True,
-                )
-            drift.diff = runner.run(
-                ["git", "diff", "--", *paths], cwd=copy_root, capture=True, query=True, quiet=True
-            ).stdout
-        return drift, head
+        if layout is not None and not worktree:
+            uncommitted = uncommitted_inputs(checkout, load_checkout(copy_root), layout)
+            if uncommitted:
+                _warn(uncommitted_warning(uncommitted))
+        checked = "worktree" if worktree else head
+        return _check_tree(tree, copy_root, paths, generate_all, fingerprint, checked), checked
     finally:
-        runner.run(
-            ["git", "worktree", "remove", "--force", str(tree)],
-            cwd=git_root,
-            query=True,
-            check=False,
-            quiet=True,
-            capture=True,
-        )
+        if not worktree:
+            _remove_worktree(git_root, tree)
         shutil.rmtree(temp, ignore_errors=True)
-        runner.run(["git", "worktree", "prune"], cwd=git_root, query=True, check=False, quiet=True)
 
 
-def check_in_place(checkout: Checkout, paths: Sequence[str], generate_all: GenerateAll) -> Drift:
-    """hack/verify-codegen.sh's way: refuse a dirty tree, regenerate in place, look at git status."""
+def uncommitted_inputs(checkout: Checkout, committed: Checkout, layout: Layout) -> list[str]:
+    """Files generation reads or writes whose working-tree content is not the commit's (changed,
+    added, deleted, or untracked and not ignored), relative to the checkout. ``committed`` is the
+    commit's tree checked out elsewhere (it still holds the files deleted here)."""
+    git_root = checkout.require_git("verify-codegen compares with git")
+    changed = [path for _, path in _status(git_root, checkout.root, ["."])]
+    if not changed:
+        return []
+    inputs = set(stamp._files(checkout, layout)) | set(stamp._files(committed, layout))
+    return [path for path in changed if path in inputs]
+
+
+def uncommitted_warning(names: list[str]) -> str:
+    """One line naming uncommitted input files (the first few, then how many more)."""
+    shown = ", ".join(names[:WARN_NAMES]) + (
+        f" and {len(names) - WARN_NAMES} more" if len(names) > WARN_NAMES else ""
+    )
+    return (
+        f"verify-codegen checks the commit; uncommitted changes to generation inputs are not checked: "
+        f"{shown} (--worktree checks the working tree)"
+    )
+
+
+def check_in_place(
+    checkout: Checkout,
+    paths: Sequence[str],
+    generate_all: GenerateAll,
+    *,
+    fingerprint: verifycache.Fingerprint | None = None,
+) -> Drift:
+    """hack/verify-codegen.sh's way: refuse a dirty tree, regenerate in place, look at git status
+    (unless the tree's digest passed before; a clean result is recorded)."""
     git_root = checkout.require_git("verify-codegen compares with git")
     before = _status(git_root, checkout.root, paths)
     if before:
@@ -157,12 +279,17 @@ def check_in_place(checkout: Checkout, paths: Sequence[str], generate_all: Gener
             code=runner.USAGE,
             details="\n".join(f"  {code} {path}" for code, path in before),
         )
+    digest = fingerprint(checkout) if fingerprint is not None else ""
+    if digest and verifycache.verified_before(digest):
+        return Drift(verified_before=True)
     generate_all(checkout)
     drift = classify(_status(git_root, checkout.root, paths))
     if not drift.clean:
         drift.diff = runner.run(
             ["git", "diff", "--", *paths], cwd=checkout.root, capture=True, query=True, quiet=True
         ).stdout
+    elif digest and not runner.options.dry:
+        verifycache.record(digest, "working tree")
     return drift
 
 
@@ -173,16 +300,35 @@ def verify_codegen(
     *,
     in_place: bool = False,
     fix_command: str = "kstasks all-generated",
+    worktree: bool = False,
+    fingerprint: verifycache.Fingerprint | None = None,
+    layout: Layout | None = None,
 ) -> Drift:
-    """Exit 1 with a report when derived files drift; the (clean) drift otherwise."""
+    """Exit 1 with a report when derived files drift; the (clean) drift otherwise.
+
+    ``worktree`` checks the working tree's content (in an isolated copy) instead of the commit;
+    ``fingerprint`` reuses and records successes (:mod:`kstasks.verifycache`); with ``layout``,
+    a commit check warns about uncommitted changes to generation inputs.
+    """
+    if in_place and worktree:
+        raise runner.usage_error("--in-place and --worktree exclude each other", "Pass one of them.")
     if in_place:
-        drift = check_in_place(checkout, paths, generate_all)
+        drift = check_in_place(checkout, paths, generate_all, fingerprint=fingerprint)
         what = "the working tree"
     else:
-        drift, head = check_isolated(checkout, paths, generate_all)
-        what = f"commit {head[:12]} (in an isolated worktree)"
+        drift, checked = check_isolated(
+            checkout, paths, generate_all, worktree=worktree, fingerprint=fingerprint, layout=layout
+        )
+        what = (
+            "the working tree's content (in an isolated copy)"
+            if worktree
+            else f"commit {checked[:12]} (in an isolated worktree)"
+        )
+    if drift.verified_before:
+        print(f"verify-codegen: {what}: verified before (nothing it depends on changed; --no-cache rechecks)")
+        return drift
     if drift.clean:
-        runner.say(f"verify-codegen: derived files are up to date in {what}")
+        print(f"verify-codegen: derived files are up to date in {what}")
         return drift
     raise runner.stop(
         f"derived files in {what} are out of date",

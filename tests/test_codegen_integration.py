@@ -58,9 +58,9 @@ def test_verify_codegen_passes_and_never_touches_the_working_tree(sample_repo: P
     temp = tmp_path / "tmp"
     temp.mkdir()
     before = tree_digest(sample_repo)
-    result = run_in(sample_repo, "verify-codegen", tmpdir=temp)
+    result = run_in(sample_repo, "verify-codegen", "--no-cache", tmpdir=temp)
     assert result.returncode == 0, result.stderr
-    assert "derived files are up to date in commit" in result.stderr
+    assert "derived files are up to date in commit" in result.stdout
     assert tree_digest(sample_repo) == before
     assert git(sample_repo, "status", "--porcelain").splitlines() == [f" M {CRD}", "?? notes.txt"]
     assert len(git(sample_repo, "worktree", "list").splitlines()) == 1
@@ -75,7 +75,7 @@ def test_verify_codegen_names_each_drifted_file(sample_repo: Path) -> None:
     git(sample_repo, "add", "-A")
     git(sample_repo, "commit", "--quiet", "-m", "drift")
     before = tree_digest(sample_repo)
-    result = run_in(sample_repo, "verify-codegen")
+    result = run_in(sample_repo, "verify-codegen", "--no-cache")
     assert result.returncode == 1, result.stderr
     report = result.stderr
     assert f"differs (committed content is not what the generators produce):\n    {CRD}" in report
@@ -91,7 +91,7 @@ def test_verify_codegen_names_each_drifted_file(sample_repo: Path) -> None:
 
 
 def test_verify_codegen_in_place(sample_repo: Path) -> None:
-    assert run_in(sample_repo, "verify-codegen", "--in-place").returncode == 0
+    assert run_in(sample_repo, "verify-codegen", "--in-place", "--no-cache").returncode == 0
     (sample_repo / CRD).write_text("dirty\n")
     refused = run_in(sample_repo, "verify-codegen", "--in-place")
     assert refused.returncode == 2

@@ -27,9 +27,9 @@ def _script(checkout: Path, name: str, *args: str, **env: str) -> subprocess.Com
 
 @pytest.mark.tools
 def test_verify_codegen_script_works_in_a_checkout(sample_repo: Path) -> None:
-    result = _script(sample_repo, "verify-codegen.sh")
+    result = _script(sample_repo, "verify-codegen.sh", "--no-cache")
     assert result.returncode == 0, result.stderr
-    assert "derived files are up to date" in result.stderr
+    assert "derived files are up to date" in result.stdout
 
 
 def test_verify_go_versions_script(sample_repo: Path) -> None:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,11 @@ class FakeSession:
 
     def error(self, message: str) -> None:
         raise RuntimeError(message)
+
+    def create_tmp(self) -> str:
+        """The session's scratch directory (removed with the session object)."""
+        self.tmp = tempfile.TemporaryDirectory(prefix="kstasks-test-")
+        return self.tmp.name
 
 
 def test_nox_publish_requires_an_explicit_registry() -> None:

@@ -7,7 +7,7 @@ import copy
 from invoke import Collection, Task
 
 from kstasks import cli, guard, settings
-from kstasks.tasks import charts, cluster, codegen, images, lint, release
+from kstasks.tasks import charts, cluster, codegen, images, lint, release, verify
 
 OUTPUT_SETTING = {"output": ""}
 """``kstasks.output``: quiet, normal or verbose (empty: KSTASKS_OUTPUT, else normal); flags win."""
@@ -27,6 +27,7 @@ def build_namespace() -> Collection:
     namespace = Collection()
     for part in (
         codegen.collection(),
+        verify.collection(),
         charts.collection(),
         images.collection(),
         release.collection(),

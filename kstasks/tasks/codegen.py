@@ -1,4 +1,4 @@
-"""Tasks for pinned tools, code generation and its verification."""
+"""Tasks for pinned tools and code generation."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import checkoutconfig, codegen, golang, pins, scaffold, stamp, verify
+from kstasks import checkoutconfig, codegen, golang, pins, scaffold, stamp
 from kstasks.repo import Checkout, find_checkout, resolve_root
-from kstasks.tasks.common import REPO_HELP, Target, program_name, project_dir, start, target, toolbox
+from kstasks.tasks.common import REPO_HELP, Target, project_dir, start, target, toolbox
 
 
 def _needed(step: str, c: Context | None = None) -> Callable[[dict[str, Any]], list[str]]:
@@ -126,25 +126,6 @@ def verify_go_versions(c: Context, repo: str | None = None) -> None:
 
 
 @task(
-    name="verify-codegen",
-    help={
-        "repo": REPO_HELP,
-        "in-place": "Regenerate in the working tree, as hack/verify-codegen.sh did (refuses a dirty tree).",
-    },
-)
-def verify_codegen(c: Context, repo: str | None = None, in_place: bool = False) -> None:
-    """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
-    t = target(c, repo, _needed("all-generated"))
-    verify.verify_codegen(
-        t.checkout,
-        t.layout.verify_paths,
-        _generate_all(t),
-        in_place=in_place,
-        fix_command=f"{program_name()} all-generated",
-    )
-
-
-@task(
     help={
         "repo": REPO_HELP,
         "force": "Overwrite files that are already there (and rewrite an invoke.yaml with comments).",
@@ -176,6 +157,5 @@ def collection() -> Collection:
         imports,
         all_generated,
         verify_go_versions,
-        verify_codegen,
         init,
     )

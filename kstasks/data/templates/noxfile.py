@@ -1,7 +1,9 @@
 """Nox sessions over kstasks (see `nox --list`; `nox -t ci -l --json` feeds a CI matrix).
 
-Each session installs kstasks into its own virtualenv and runs one kstasks step on this
-checkout: `nox -s generate`, `nox -s verify`, `nox -s tests`, `nox -s lint`.
+Each session installs kstasks, non-editable, into its own virtualenv from KSTASKS_REQUIREMENT (an
+index name such as kstasks==0.1.0, a wheel path or URL, or a git URL; default: where the kstasks
+running nox came from) and runs one kstasks step on this checkout: `nox -s generate`,
+`nox -s verify`, `nox -s tests`, `nox -s lint`.
 """
 
 import nox
@@ -20,7 +22,7 @@ def generate(session: nox.Session) -> None:
 
 @nox.session(tags=["verify", "ci"])
 def verify(session: nox.Session) -> None:
-    """verify-go-versions, verify-versions and verify-codegen (in an isolated worktree)."""
+    """Every check of CI's verify job (kstasks verify; its options after --)."""
     noxsessions.verify(session)
 
 
@@ -40,3 +42,11 @@ def lint(session: nox.Session) -> None:
 def publish(session: nox.Session) -> None:
     """Package and publish the release charts: -- --version X --registry oci://HOST/PATH."""
     noxsessions.publish(session)
+
+
+if noxsessions.in_project():
+
+    @nox.session(tags=["release"])
+    def release(session: nox.Session) -> None:
+        """kstasks' sdist and wheel into dist/, checked with twine (the kstasks project only)."""
+        noxsessions.release(session)

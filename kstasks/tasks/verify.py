@@ -1,0 +1,46 @@
+"""verify-codegen: are the checked-in derived files what the generators produce?"""
+
+from __future__ import annotations
+
+from invoke import Collection, task
+from invoke.context import Context
+
+from kstasks import verify, verifycache
+from kstasks.tasks.codegen import _generate_all, _needed
+from kstasks.tasks.common import REPO_HELP, program_name, target
+
+
+@task(
+    name="verify-codegen",
+    help={
+        "repo": REPO_HELP,
+        "in-place": "Regenerate in the working tree, as hack/verify-codegen.sh did (refuses a dirty tree).",
+        "worktree": "Check the working tree's content (in an isolated copy) instead of the commit.",
+        "no-cache": "Regenerate even when the same tree, settings and tools passed before.",
+    },
+)
+def verify_codegen(
+    c: Context,
+    repo: str | None = None,
+    in_place: bool = False,
+    worktree: bool = False,
+    no_cache: bool = False,
+) -> None:
+    """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
+    t = target(c, repo, _needed("all-generated", c))
+    settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
+    verify.verify_codegen(
+        t.checkout,
+        t.layout.verify_paths,
+        _generate_all(t),
+        in_place=in_place,
+        worktree=worktree,
+        fingerprint=None if no_cache else verifycache.fingerprinter(t.layout, settings),
+        layout=t.layout,
+        fix_command=f"{program_name()} all-generated",
+    )
+
+
+def collection() -> Collection:
+    """These tasks as a collection (added flat to the root namespace)."""
+    return Collection(verify_codegen)
