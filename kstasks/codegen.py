@@ -8,8 +8,8 @@ and the import step succeeded, and the checkout may live in any directory.
 
 from __future__ import annotations
 
+import contextlib
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import partial
@@ -19,7 +19,7 @@ from typing import Any
 
 from invoke.exceptions import Exit
 
-from kstasks import fsutil, goimports, golang, runner, toolchains
+from kstasks import fsutil, goimports, golang, runner, scratch, toolchains
 from kstasks.repo import Checkout
 from kstasks.tools import Toolbox, semver_at_least
 
@@ -342,14 +342,15 @@ class ClientGeneration:
         self.direct = via == "generators" and not semver_at_least(self.version, OUTPUT_DIR_INTERFACE)
         self.gobin = toolbox.ensure("code-generator")
         self.script = None if self.direct else toolbox.kube_codegen_script()
-        self._temp = tempfile.TemporaryDirectory(prefix="kstasks-codegen-")
+        self._scratch = contextlib.ExitStack()
+        self._temp = self._scratch.enter_context(scratch.directory("codegen"))
         self.staged = Path()
 
     def __enter__(self) -> ClientGeneration:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._temp.cleanup()
+        self._scratch.close()
 
     def run(self) -> None:
         """Generate clientset, listers and informers into the staging tree; a failure caused by the
@@ -361,7 +362,7 @@ class ClientGeneration:
             raise toolchains.explain(err, toolchain, "code_generator_gotoolchain") from err
 
     def _generate(self) -> None:
-        out_base = Path(self._temp.name)
+        out_base = self._temp
         env = {"GOBIN": str(self.gobin), **self.toolbox.tool_env("code-generator")}
         if self.layout.generator_gogc:
             env["GOGC"] = self.layout.generator_gogc

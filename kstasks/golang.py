@@ -100,4 +100,4 @@ def verify_go_versions(checkout: Path, *, ignore: bool) -> None:
             "Install a matching Go, or set IGNORE_GO_VERSION=1 to skip this check.",
             details=problem,
         )
-    runner.say("verify-go-versions: ok")
+    print("verify-go-versions: ok")

@@ -508,14 +508,6 @@ def unified_diff(found: Scan, edits: Mapping[str, str]) -> str:
     )
 
 
-def _warn(message: str) -> None:
-    warn = getattr(runner, "warn", None)
-    if warn is not None:
-        warn(message)
-    else:
-        runner.say(f"warning: {message}")
-
-
 @dataclass
 class Verdict:
     """Problems split by the graph's known list."""
@@ -556,9 +548,10 @@ def verify_versions(graph: Graph, root: Path, found: Scan) -> None:
     verdict = judge(graph, problems(graph, root, found, tracked_files(root)))
     for issue, entry in verdict.known:
         reason = entry.reason.strip() or "no reason given yet"
-        _warn(f"known version disagreement ({reason}): {issue.text}")
+        runner.warn(f"known version disagreement ({reason}): {issue.text}")
     for entry in verdict.gone:
-        _warn(f"a known problem is gone; its entry in {graph.file or graph.source} can go: {entry.problem}")
+        where = graph.file or graph.source
+        runner.warn(f"a known problem is gone; its entry in {where} can go: {entry.problem}")
     if verdict.new:
         raise runner.stop(
             f"{len(verdict.new)} version reference problem(s)",

@@ -43,6 +43,8 @@ class Checkout:
 
     def require_git(self, why: str) -> Path:
         """The git work tree's top, or exit 2 explaining ``why`` git is needed."""
+        if self.git_root is None and shutil.which("git") is None:
+            raise runner.usage_error("git is not installed or not on PATH", f"Install git ({why}).")
         if self.git_root is None:
             raise runner.usage_error(
                 f"{self.root} is not inside a git work tree ({why})",

@@ -37,7 +37,7 @@ def _stamp_file(checkout: Checkout) -> Path:
     return stamp_dir() / f"all-generated-{key}.json"
 
 
-def _files(checkout: Checkout, layout: Layout) -> Iterator[str]:
+def generation_files(checkout: Checkout, layout: Layout) -> Iterator[str]:
     """Relative paths of every file that generation reads or writes, each once, sorted."""
     root = checkout.root
     whole_dirs = [
@@ -65,7 +65,7 @@ def fingerprint(checkout: Checkout, layout: Layout, settings: Mapping[str, Any])
     go = golang.go_binary()
     context = {"kstasks": __version__, "go": golang.installed_go_version(go), "settings": settings}
     digest.update(json.dumps(context, sort_keys=True, default=str).encode())
-    for relative in sorted(set(_files(checkout, layout))):
+    for relative in sorted(set(generation_files(checkout, layout))):
         path = checkout.root / relative
         digest.update(relative.encode() + b"\0")
         try:

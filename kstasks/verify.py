@@ -11,13 +11,11 @@ before is not regenerated again (:mod:`kstasks.verifycache`).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kstasks import runner, snapshot, stamp, verifycache
+from kstasks import runner, scratch, snapshot, stamp, verifycache
 from kstasks.codegen import Layout
 from kstasks.repo import Checkout, load_checkout
 
@@ -165,15 +163,6 @@ def _working_tree_repository(git_root: Path, tree: Path) -> None:
         )
 
 
-def _warn(message: str) -> None:
-    """A warning line on stderr (the runner's own once it has one)."""
-    warn = getattr(runner, "warn", None)
-    if warn is not None:
-        warn(message)
-    else:
-        runner.say(f"warning: {message}")
-
-
 def _check_tree(
     tree: Path,
     copy_root: Path,
@@ -217,24 +206,23 @@ def check_isolated(
     ``layout``, a check of HEAD first warns, in one line, about uncommitted generation inputs."""
     git_root = checkout.require_git("verify-codegen checks the committed content")
     head = "" if worktree else _head(git_root)
-    temp = Path(tempfile.mkdtemp(prefix="kstasks-verify-"))
-    tree = temp / "tree"
-    try:
-        if worktree:
-            _working_tree_repository(git_root, tree)
-        else:
-            _add_worktree(git_root, tree, head)
-        copy_root = tree / checkout.root.relative_to(git_root)
-        if layout is not None and not worktree:
-            uncommitted = uncommitted_inputs(checkout, load_checkout(copy_root), layout)
-            if uncommitted:
-                _warn(uncommitted_warning(uncommitted))
-        checked = "worktree" if worktree else head
-        return _check_tree(tree, copy_root, paths, generate_all, fingerprint, checked), checked
-    finally:
-        if not worktree:
-            _remove_worktree(git_root, tree)
-        shutil.rmtree(temp, ignore_errors=True)
+    with scratch.directory("verify") as temp:
+        tree = temp / "tree"
+        try:
+            if worktree:
+                _working_tree_repository(git_root, tree)
+            else:
+                _add_worktree(git_root, tree, head)
+            copy_root = tree / checkout.root.relative_to(git_root)
+            if layout is not None and not worktree:
+                uncommitted = uncommitted_inputs(checkout, load_checkout(copy_root), layout)
+                if uncommitted:
+                    runner.warn(uncommitted_warning(uncommitted))
+            checked = "worktree" if worktree else head
+            return _check_tree(tree, copy_root, paths, generate_all, fingerprint, checked), checked
+        finally:
+            if not worktree:
+                _remove_worktree(git_root, tree)
 
 
 def uncommitted_inputs(checkout: Checkout, committed: Checkout, layout: Layout) -> list[str]:
@@ -245,7 +233,7 @@ def uncommitted_inputs(checkout: Checkout, committed: Checkout, layout: Layout) 
     changed = [path for _, path in _status(git_root, checkout.root, ["."])]
     if not changed:
         return []
-    inputs = set(stamp._files(checkout, layout)) | set(stamp._files(committed, layout))
+    inputs = set(stamp.generation_files(checkout, layout)) | set(stamp.generation_files(committed, layout))
     return [path for path in changed if path in inputs]
 
 

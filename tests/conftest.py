@@ -50,7 +50,7 @@ def sample_repo(tmp_path: Path) -> Path:
 def _reset_runner() -> Iterator[None]:
     """Each test starts with a runner that is not in dry-run mode and knows no secrets."""
     runner.options.dry = False
-    runner.options.echo = True
+    runner.options.level = "verbose"
     runner.options.secrets.clear()
     yield
     runner.options.dry = False

@@ -68,8 +68,10 @@ def test_kstasks_verbose_and_quiet_flags(sample_repo: Path) -> None:
     env = _kstasks_env()
     quiet = kstasks("-q", "verify-go-versions", "--repo", str(sample_repo), cwd=sample_repo, env=env)
     assert quiet.returncode == 0 and quiet.stderr == ""
+    assert quiet.stdout.strip() == "verify-go-versions: ok"  # a result: shown at every level
     normal = kstasks("verify-go-versions", "--repo", str(sample_repo), cwd=sample_repo, env=env)
-    assert normal.stderr.strip() == "verify-go-versions: ok"
+    assert normal.stdout.strip() == "verify-go-versions: ok"
+    assert not any(line.startswith("+ ") for line in normal.stderr.splitlines())  # no command echo
     verbose = kstasks("-v", "verify-go-versions", "--repo", str(sample_repo), cwd=sample_repo, env=env)
     assert "go version" in verbose.stderr.splitlines()[0] and verbose.stderr.startswith("+ ")
 

@@ -8,10 +8,10 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import chart, codegen
+from kstasks import chart, codegen, runner
 from kstasks.registry import Reference
 from kstasks.repo import Checkout
-from kstasks.tasks.common import REPO_HELP, target
+from kstasks.tasks.common import REPO_HELP, target, writing
 from kstasks.versions import parse_release_version
 
 VERSION_HELP = "The release version: 0.25.0 or v0.25.0 (a -prerelease such as -rc.1 is allowed)."
@@ -56,10 +56,13 @@ def make_chart(
     config = t.config
     layout = chart.ChartLayout.from_config(config["chart"])
     chart.require_chart(t.checkout, layout)
-    if with_manifests:
-        codegen.run_manifests(t.checkout, t.layout, t.toolbox)
-    path = chart.run_chart(t.checkout, layout, t.toolbox, controller_manager_image(config, t.checkout, image))
-    print(path)
+    with writing(t, "chart"):
+        if with_manifests:
+            codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+        image_ref = controller_manager_image(config, t.checkout, image)
+        path = chart.run_chart(t.checkout, layout, t.toolbox, image_ref)
+    if not runner.options.dry:
+        print(path)
 
 
 @task(

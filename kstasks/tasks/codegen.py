@@ -8,9 +8,10 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import checkoutconfig, codegen, golang, pins, scaffold, stamp
+from kstasks import checkoutconfig, codegen, golang, pins, runner, scaffold, stamp
+from kstasks import graph as versions_graph
 from kstasks.repo import Checkout, find_checkout, resolve_root
-from kstasks.tasks.common import REPO_HELP, Target, project_dir, start, target, toolbox
+from kstasks.tasks.common import REPO_HELP, Target, project_dir, start, target, toolbox, writing
 
 
 def _needed(step: str, c: Context | None = None) -> Callable[[dict[str, Any]], list[str]]:
@@ -57,7 +58,8 @@ def manifests(c: Context, repo: str | None = None) -> None:
     """CRD, RBAC and webhook YAML from the API types, and the CRD bundle (make manifests)."""
     t = target(c, repo, _needed("manifests"))
     codegen.require_inputs(t.checkout, t.layout, "manifests")
-    codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+    with writing(t, "manifests"):
+        codegen.run_manifests(t.checkout, t.layout, t.toolbox)
 
 
 @task(help={"repo": REPO_HELP})
@@ -65,7 +67,8 @@ def generate(c: Context, repo: str | None = None) -> None:
     """DeepCopy methods for the API types (make generate)."""
     t = target(c, repo, _needed("generate"))
     codegen.require_inputs(t.checkout, t.layout, "generate")
-    codegen.run_generate(t.checkout, t.layout, t.toolbox)
+    with writing(t, "generate"):
+        codegen.run_generate(t.checkout, t.layout, t.toolbox)
 
 
 @task(help={"repo": REPO_HELP})
@@ -73,21 +76,23 @@ def codegenclients(c: Context, repo: str | None = None) -> None:
     """Clientset, listers and informers under pkg/generated, then imports (make codegenclients)."""
     t = target(c, repo, _needed("codegenclients"))
     codegen.require_inputs(t.checkout, t.layout, "codegenclients")
-    codegen.run_codegenclients(
-        t.checkout,
-        t.layout,
-        t.toolbox,
-        t.imports,
-        ignore_go_version=t.ignore_go_version,
-        via=t.layout.clients_via,
-    )
+    with writing(t, "codegenclients"):
+        codegen.run_codegenclients(
+            t.checkout,
+            t.layout,
+            t.toolbox,
+            t.imports,
+            ignore_go_version=t.ignore_go_version,
+            via=t.layout.clients_via,
+        )
 
 
 @task(help={"repo": REPO_HELP})
 def imports(c: Context, repo: str | None = None) -> None:
     """Order Go imports: std, other, k8s.io, openshift, kubeflex, module (make imports)."""
     t = target(c, repo, _needed("imports"))
-    codegen.run_imports(t.checkout, t.imports, t.toolbox, ignore_go_version=t.ignore_go_version)
+    with writing(t, "imports"):
+        codegen.run_imports(t.checkout, t.imports, t.toolbox, ignore_go_version=t.ignore_go_version)
 
 
 def _generate_all(t: Target) -> Callable[[Checkout], None]:
@@ -115,7 +120,8 @@ def all_generated(c: Context, repo: str | None = None, force: bool = False) -> N
     t = target(c, repo, _needed("all-generated"))
     codegen.require_inputs(t.checkout, t.layout, "all-generated")
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
-    stamp.run_unless_current(t.checkout, t.layout, settings, _generate_all(t), force=force)
+    with writing(t, "all-generated"):
+        stamp.run_unless_current(t.checkout, t.layout, settings, _generate_all(t), force=force)
 
 
 @task(name="verify-go-versions", help={"repo": REPO_HELP})
@@ -132,11 +138,16 @@ def verify_go_versions(c: Context, repo: str | None = None) -> None:
     }
 )
 def init(c: Context, repo: str | None = None, force: bool = False) -> None:
-    """Set a checkout up: tasks.py, noxfile.py, a PR workflow, and its Makefile's pins in invoke.yaml.
+    """Set a checkout up: tasks.py, noxfile.py, a PR workflow, its Makefile's pins and its version graph.
 
     The pins are written so that nothing is lost when the Makefile is gone."""
     config = start(c)
     checkout = find_checkout(repo, config.get("repo"), config_dir=project_dir(c))
+    graph_name = config["release"]["graph"]
+    if runner.options.dry:
+        for name in (*scaffold.FILES, "invoke.yaml (the Makefile's pins)", graph_name):
+            print(f"would write {name}")
+        return
     for written in scaffold.init_checkout(checkout.root, force=force):
         print(f"wrote {written.relative_to(checkout.root)}")
     discovery = pins.discover(checkout.root, checkout.module)
@@ -145,6 +156,11 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
         print(f"wrote {path.relative_to(checkout.root)}: {', '.join(added)}")
     else:
         print(f"{path.relative_to(checkout.root)}: nothing to add")
+    graph_path = versions_graph.write_discovered(checkout.root, graph_name, force=force)
+    if graph_path is not None:
+        print(
+            f"wrote {graph_name}: the version references found (review it; give known disagreements a reason)"
+        )
 
 
 def collection() -> Collection:

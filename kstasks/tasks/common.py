@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from invoke.context import Context
 
-from kstasks import checkoutconfig, runner
+from kstasks import checkoutconfig, locks, runner
 from kstasks.codegen import ImportSettings, Layout
 from kstasks.pins import Discovery
 from kstasks.repo import Checkout, find_checkout
@@ -131,3 +132,8 @@ def target(c: Context, repo: str | None, tools: ToolList) -> Target:
         config=config,
         discovery=layers.discovery,
     )
+
+
+def writing(t: Target, what: str) -> AbstractContextManager[None]:
+    """The writer lock of ``t``'s checkout for ``what``: two runs that write it never interleave."""
+    return locks.checkout_lock(t.checkout.root, what)

@@ -9,7 +9,7 @@ from invoke import Collection, task
 from invoke.context import Context
 
 from kstasks import graph as versions_graph
-from kstasks import release, runner
+from kstasks import locks, release, runner
 from kstasks.registry import Reference
 from kstasks.tasks.common import REPO_HELP, target
 from kstasks.versions import parse_release_version
@@ -66,7 +66,8 @@ def release_prepare(c: Context, version: str, repo: str | None = None, dry_run: 
     """Make every edit the release document asks for, editing only the values, then verify."""
     wanted = parse_release_version(version)
     root, graph = _graph(c, repo)
-    release.prepare_release(graph, root, wanted, dry_run=dry_run)
+    with locks.checkout_lock(root, "release-prepare"):
+        release.prepare_release(graph, root, wanted, dry_run=dry_run)
 
 
 @task(
