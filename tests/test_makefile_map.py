@@ -75,8 +75,10 @@ def test_every_named_task_exists_in_the_namespace() -> None:
 def test_every_named_nox_session_has_a_body() -> None:
     sessions = {entry.nox_session for entry in makefilemap.load() if entry.nox_session}
     assert sessions == {"serve-docs", "deploy-docs"}
+    template = (PROJECT / "kstasks" / "data" / "templates" / "noxfile.py").read_text()
     for session in sessions:
         assert callable(getattr(noxdocs, session.replace("-", "_"))), session
+        assert f'name="{session}"' in template, f"the noxfile init writes has no {session} session"
 
 
 def test_retired_entries_give_a_reason() -> None:

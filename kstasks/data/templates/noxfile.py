@@ -8,7 +8,7 @@ running nox came from) and runs one kstasks step on this checkout: `nox -s gener
 
 import nox
 
-from kstasks import noxsessions
+from kstasks import noxdocs, noxsessions
 
 nox.options.sessions = ["verify"]
 nox.options.reuse_venv = "yes"
@@ -42,6 +42,18 @@ def lint(session: nox.Session) -> None:
 def publish(session: nox.Session) -> None:
     """Package and publish the release charts: -- --version X --registry oci://HOST/PATH."""
     noxsessions.publish(session)
+
+
+@nox.session(name="serve-docs", tags=["docs"])
+def serve_docs(session: nox.Session) -> None:
+    """Serve the docs with mike in a virtualenv from docs/requirements.txt (make serve-docs)."""
+    noxdocs.serve_docs(session)
+
+
+@nox.session(name="deploy-docs", tags=["docs"])
+def deploy_docs(session: nox.Session) -> None:
+    """Deploy the docs with mike (make deploy-docs): -- [--remote R] [--branch B]."""
+    noxdocs.deploy_docs(session)
 
 
 if noxsessions.in_project():
