@@ -30,6 +30,11 @@ class ReleaseVersion:
         return f"v{self.text}"
 
     @property
+    def registry_tag(self) -> str:
+        """The tag a registry stores for this version: ``+`` (not allowed in tags) becomes ``_``, as helm writes it."""  # noqa: E501
+        return self.text.replace("+", "_")
+
+    @property
     def is_prerelease(self) -> bool:
         """Whether this is a dev-channel version (``-rc.1``, ``-alpha.2``, ...)."""
         return "-" in self.text.split("+", 1)[0]
