@@ -99,12 +99,22 @@ def docker_engine(timeout: float = 5.0) -> Any:
     """A docker SDK client for the engine at DOCKER_HOST that answers ping; exit 2 if none does."""
     import docker
     from docker.errors import DockerException
+    from docker.utils import parse_host
 
-    where = os.environ.get("DOCKER_HOST") or "the default socket (unix:///var/run/docker.sock)"
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        try:
+            parse_host(host)
+        except (DockerException, ValueError) as err:
+            raise runner.usage_error(
+                f"DOCKER_HOST {host!r} is not an engine address ({str(err).split(':')[0]})",
+                "Use unix:///path/to/socket, tcp://HOST:PORT or ssh://USER@HOST.",
+            ) from None
+    where = host or "the default socket (unix:///var/run/docker.sock)"
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
-    except (DockerException, OSError) as err:
+    except (DockerException, OSError, ValueError) as err:
         raise runner.usage_error(
             f"no Docker engine answers at {where} ({type(err).__name__})", ENGINE_HINT
         ) from err
