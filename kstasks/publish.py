@@ -65,12 +65,18 @@ class Outcome:
     artifact: Artifact
     digest: str
     identical: bool
+    certain: bool = True
+    """False when the tag's write was sent but its answer never came."""
 
 
 def _public(outcomes: list[Outcome]) -> str:
     if not outcomes:
         return "No tag of this run is public."
-    return "Already public: " + ", ".join(f"{o.artifact.label}@{o.digest}" for o in outcomes) + "."
+    named = [
+        f"{o.artifact.label}@{o.digest}{'' if o.certain else ' (perhaps: no answer to its write)'}"
+        for o in outcomes
+    ]
+    return "Already public: " + ", ".join(named) + "."
 
 
 def _foreign(artifact: Artifact, found: str, outcomes: list[Outcome]) -> Exit:
@@ -96,31 +102,62 @@ def _naming_public(outcomes: list[Outcome]) -> Iterator[None]:
 
 
 def upload(registry: Registry, artifact: Artifact) -> None:
-    """Blobs, then every manifest by its digest: nothing a tag points at yet."""
+    """Blobs, then every manifest by its digest: nothing a tag points at yet.
+
+    A write that fails while another run stores the same bytes (the registry may answer 400
+    or 500 then) counts as done when the registry then holds them; otherwise it is retried once.
+    """
     for load in artifact.blobs:
         registry.push_blob(artifact.repository, load())
     for data, media_type in artifact.manifests:
-        registry.put_manifest(artifact.repository, digest_of(data), data, media_type)
+        digest = digest_of(data)
+        try:
+            registry.put_manifest(artifact.repository, digest, data, media_type)
+        except Exit:
+            if registry.resolve(artifact.repository, digest) == digest:
+                continue
+            time.sleep(0.2)
+            for load in artifact.blobs:
+                registry.push_blob(artifact.repository, load())
+            registry.put_manifest(artifact.repository, digest, data, media_type)
 
 
-def _write_tag(registry: Registry, artifact: Artifact, outcomes: list[Outcome], *, force: bool) -> bool:
-    """Check, write and read back one tag; whether it was identical already."""
+def _put_tag(registry: Registry, artifact: Artifact) -> None:
+    """Write the tag; a failed write after which the tag holds our digest anyway counts as done."""
+    data, media_type = artifact.manifests[-1]
+    try:
+        registry.put_manifest(artifact.repository, artifact.tag, data, media_type)
+    except Exit:
+        if registry.resolve(artifact.repository, artifact.tag) != artifact.digest:
+            raise
+
+
+def _write_tag(registry: Registry, artifact: Artifact, outcomes: list[Outcome], *, force: bool) -> None:
+    """Check, write and read back one tag; recorded in ``outcomes`` as soon as it is public."""
     if not force:
         found = registry.resolve(artifact.repository, artifact.tag)
         if found == artifact.digest:
-            return True
+            outcomes.append(Outcome(artifact, found, True))
+            return
         if found is not None:
             raise _foreign(artifact, found, outcomes)
     data, media_type = artifact.manifests[-1]
-    registry.put_manifest(artifact.repository, artifact.tag, data, media_type)
+    try:
+        registry.put_manifest(artifact.repository, artifact.tag, data, media_type)
+    except Exit as err:
+        raise Exit(
+            f"{err.message} {artifact.label} may be public: its write did not complete.", err.code
+        ) from err
+    outcomes.append(Outcome(artifact, artifact.digest, False))
     _verify(registry, artifact, outcomes)
-    return False
 
 
 def _verify(registry: Registry, artifact: Artifact, outcomes: list[Outcome]) -> None:
+    """Exit 1 unless the tag of ``artifact`` holds its digest (computed from the bytes read back)."""
     found = registry.resolve(artifact.repository, artifact.tag)
     if found != artifact.digest:
-        raise _foreign(artifact, str(found or "nothing"), outcomes)
+        others = [outcome for outcome in outcomes if outcome.artifact != artifact]
+        raise _foreign(artifact, str(found or "nothing"), others)
 
 
 def publish_artifacts(
@@ -158,11 +195,10 @@ def publish_artifacts(
         outcomes.extend(Outcome(a, a.digest, True) for a in identical)
         for position, artifact in enumerate(todo):
             with runner.step(f"tag {artifact.label}"):
-                same = _write_tag(registry, artifact, outcomes, force=force)
-                if position == 0 and not same and settle:
+                _write_tag(registry, artifact, outcomes, force=force)
+                if position == 0 and not outcomes[-1].identical and settle:
                     time.sleep(settle)  # a racing run's write lands now, not after our next tag
                     _verify(registry, artifact, outcomes)
-            outcomes.append(Outcome(artifact, artifact.digest, same))
         for outcome in outcomes:
             _verify(registry, outcome.artifact, outcomes)
     for outcome in outcomes:

@@ -15,9 +15,12 @@ import ipaddress
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
+
+from invoke.exceptions import Exit
 
 from kstasks import network, runner
 
@@ -34,6 +37,8 @@ MANIFEST_TYPES = ", ".join(
 HELM_CONFIG_TYPE = "application/vnd.cncf.helm.config.v1+json"
 USERNAME_ENV = "KSTASKS_REGISTRY_USERNAME"
 PASSWORD_ENV = "KSTASKS_REGISTRY_PASSWORD"
+TRANSIENT_RETRIES = (0.1, 0.3, 0.9, 0.0)
+"""Pauses between attempts of an idempotent request the registry answered with 5xx (the last is unused)."""
 REQUEST_DEADLINE = 30.0
 """Seconds for one whole request (uploads get more, by size)."""
 _REPOSITORY_RE = re.compile(
@@ -146,6 +151,15 @@ def _challenge(header: str) -> tuple[str, dict[str, str]]:
     return scheme.lower(), params
 
 
+def _error_codes(answer: network.Answer) -> list[str]:
+    """The distribution API error codes in ``answer`` (none if it has no such body)."""
+    try:
+        errors = json.loads(answer.body).get("errors") or []
+        return [str(error.get("code")) for error in errors if isinstance(error, dict) and error.get("code")]
+    except (ValueError, AttributeError):
+        return []
+
+
 class Registry:
     """The distribution API of one registry host."""
 
@@ -206,6 +220,23 @@ class Registry:
         Redirects of reads are followed; credentials never go to another host.
         """
         url = path if "://" in path else f"{self.base}/{path}"
+        retryable = method in ("GET", "HEAD") or (method == "PUT" and "/manifests/" in url)
+        for delay in TRANSIENT_RETRIES:
+            answer = self._call_once(method, url, accept, body, content_type)
+            if not (retryable and answer.status in (500, 502, 503, 504)):
+                return answer
+            time.sleep(delay)
+        return answer
+
+    def _call_once(
+        self,
+        method: str,
+        url: str,
+        accept: str | None,
+        body: bytes | None,
+        content_type: str | None,
+    ) -> network.Answer:
+        """One attempt: authenticate on a challenge, follow redirects of reads."""
         authenticated = False
         for _ in range(8):
             headers = {"Accept": accept} if accept else {}
@@ -288,8 +319,10 @@ class Registry:
                 f"Set {USERNAME_ENV} and {PASSWORD_ENV} to credentials with access.",
             )
         if answer.status >= 400:
+            codes = _error_codes(answer)
             raise runner.stop(
-                f"registry {self.reference.host} answered HTTP {answer.status} for {what}",
+                f"registry {self.reference.host} answered HTTP {answer.status}"
+                f"{' (' + ', '.join(codes) + ')' if codes else ''} for {what}",
                 "Check the registry and try again.",
             )
 
@@ -371,10 +404,24 @@ class Registry:
         return True
 
     def push_blob(self, repository: str, data: bytes) -> str:
-        """Upload ``data`` as a blob (skipped if the registry has it); its digest."""
+        """Upload ``data`` as a blob (skipped if the registry has it); its digest.
+
+        An upload that fails while another client stores the same blob counts as done when
+        the registry then has it; otherwise it is tried once more.
+        """
         digest = digest_of(data)
         if self.has_blob(repository, digest):
             return digest
+        try:
+            return self._upload(repository, data, digest)
+        except Exit:
+            if self.has_blob(repository, digest):
+                return digest
+            time.sleep(0.2)
+            return self._upload(repository, data, digest)
+
+    def _upload(self, repository: str, data: bytes, digest: str) -> str:
+        """A monolithic upload: POST for a session, PUT the bytes with their digest."""
         started = self._call("POST", f"{repository}/blobs/uploads/")
         self._check(started, f"an upload to {repository}")
         location = started.header("Location")
