@@ -65,8 +65,8 @@ class Answer:
 
 
 def _proxy(scheme: str, host: str) -> tuple[str, int] | None:
-    """The HTTP proxy the environment names for ``scheme://host``, or None."""
-    if urllib.request.proxy_bypass(host):
+    """The HTTP proxy the environment names for ``scheme://host``, or None (never for loopback)."""
+    if host in ("localhost", "::1") or host.startswith("127.") or urllib.request.proxy_bypass(host):
         return None
     proxy = urllib.request.getproxies().get(scheme)
     if not proxy:
