@@ -2,27 +2,44 @@
 
 The base URL comes from the caller (``GITHUB_API_URL`` as GitHub Actions sets it, or an
 option), so tests point it at a local server. ``GITHUB_TOKEN`` is sent when set and never
-printed. Server errors and connection failures are retried with back-off.
+printed. Each request has a deadline for the whole exchange; server errors, broken-off
+answers and connection failures are retried with back-off.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from kstasks import runner
+from invoke.exceptions import Exit
+
+from kstasks import network, runner
 from kstasks.versions import ReleaseVersion, parse_release_version
 
 DEFAULT_API = "https://api.github.com"
 
 
 def api_base(option: str | None = None) -> str:
-    """``option``, else ``GITHUB_API_URL``, else the public API."""
-    return (option or os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
+    """``option``, else ``GITHUB_API_URL``, else the public API; exit 2 if it is not an http(s) URL."""
+    base = (option or os.environ.get("GITHUB_API_URL") or DEFAULT_API).strip().rstrip("/")
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise runner.usage_error(
+            f"the GitHub API URL {base!r} is not an http(s) URL",
+            "Fix --api-url or GITHUB_API_URL (e.g. https://api.github.com).",
+        )
+    return base
 
 
 @dataclass
@@ -43,59 +60,91 @@ def _headers() -> dict[str, str]:
     return headers
 
 
-def _rate_limited(response: Any) -> bool:
-    return response.status_code == 429 or (
-        response.status_code == 403
-        and (response.headers.get("X-RateLimit-Remaining") == "0" or "Retry-After" in response.headers)
+def _rate_limited(answer: network.Answer) -> bool:
+    return answer.status == 429 or (
+        answer.status == 403
+        and (answer.header("X-RateLimit-Remaining") == "0" or bool(answer.header("Retry-After")))
     )
 
 
-def _reset_time(response: Any) -> str:
-    reset = response.headers.get("X-RateLimit-Reset")
-    if reset and reset.isdigit():
+def _reset_time(answer: network.Answer) -> str:
+    reset = answer.header("X-RateLimit-Reset")
+    if reset.isdigit():
         return dt.datetime.fromtimestamp(int(reset), dt.timezone.utc).strftime("%H:%M UTC")
-    if response.headers.get("Retry-After"):
-        return f"in {response.headers['Retry-After']}s"
+    if answer.header("Retry-After"):
+        return f"in {answer.header('Retry-After')}s"
     return "later"
 
 
-def get_json(url: str, *, retry: Retry | None = None, timeout: float = 10.0) -> Any:
-    """GET ``url`` from the GitHub API and decode it; retries 5xx and connection errors."""
-    import requests
+def _rate_limit_error(answer: network.Answer) -> Exit:
+    if os.environ.get("GITHUB_TOKEN"):
+        todo = "GITHUB_TOKEN is set: its own limit is used up. Wait, or pass --version to skip the lookup."
+    else:
+        todo = "Wait, or set GITHUB_TOKEN to raise the limit; or pass --version to skip the lookup."
+    return runner.usage_error(f"the GitHub API rate limit is reached (it resets {_reset_time(answer)})", todo)
 
+
+def _decode(answer: network.Answer) -> Any:
+    """The JSON of a successful answer; exit 2 when it is not JSON (not a GitHub API)."""
+    try:
+        return json.loads(answer.body)
+    except ValueError:
+        kind = "HTML" if answer.body.lstrip()[:1] == b"<" else "something that is not JSON"
+        raise runner.usage_error(
+            f"{answer.url} answered with {kind}, not the GitHub API's JSON",
+            "Check GITHUB_API_URL or --api-url (a proxy or captive portal may be in the way), "
+            "or pass --version to skip the lookup.",
+        ) from None
+
+
+def get_json(url: str, *, retry: Retry | None = None, timeout: float = 10.0) -> Any:
+    """GET ``url`` from the GitHub API and decode it, each attempt bounded by ``timeout`` seconds.
+
+    Server errors, broken-off answers and connection failures are retried with back-off; a
+    server that takes longer than ``timeout`` is not asked again.
+    """
     policy = retry or Retry()
     last_problem = ""
+    unreachable = False
     for attempt in range(policy.attempts):
         if attempt:
             delay = policy.backoff * 2 ** (attempt - 1)
             runner.say(f"github: {last_problem}; retrying in {delay:.1f}s ({attempt + 1}/{policy.attempts})")
             policy.sleep(delay)
         try:
-            response = requests.get(url, headers=_headers(), timeout=timeout)
-        except requests.RequestException as err:
-            last_problem = f"{type(err).__name__} talking to {url}"
-            continue
-        if response.status_code >= 500:
-            last_problem = f"HTTP {response.status_code} from {url}"
-            continue
-        if _rate_limited(response):
+            answer = network.request("GET", url, headers=_headers(), deadline=timeout)
+        except network.DeadlineExceeded:
+            raise runner.stop(
+                f"the GitHub API at {url.split('/repos/')[0]} gave no complete answer within {timeout:g}s",
+                "It is stuck or too slow; try again later, or pass --version to skip the lookup.",
+            ) from None
+        except network.Malformed as err:
             raise runner.usage_error(
-                f"the GitHub API rate limit is reached (it resets {_reset_time(response)})",
-                "Wait, or set GITHUB_TOKEN to raise the limit; or pass --version to skip the lookup.",
-            )
-        if response.status_code in (401, 403):
+                f"{url.split('/repos/')[0]} is not a GitHub API ({err.problem})",
+                "Check GITHUB_API_URL or --api-url, or pass --version to skip the lookup.",
+            ) from None
+        except network.Truncated as err:
+            last_problem, unreachable = err.problem, False
+            continue
+        except network.Unreachable as err:
+            last_problem, unreachable = f"{err.problem.split(':')[0]} talking to {url}", True
+            continue
+        if answer.status >= 500:
+            last_problem, unreachable = f"HTTP {answer.status} from {url}", False
+            continue
+        if _rate_limited(answer):
+            raise _rate_limit_error(answer)
+        if answer.status in (401, 403):
             raise runner.usage_error(
-                f"the GitHub API refused {url} (HTTP {response.status_code})",
+                f"the GitHub API refused {url} (HTTP {answer.status})",
                 "Check GITHUB_TOKEN, or pass --version to skip the lookup.",
             )
-        if response.status_code == 404:
+        if answer.status == 404:
             raise runner.stop(f"the GitHub API has nothing at {url}", "Check the repository name.")
-        if response.status_code >= 400:
-            raise runner.stop(
-                f"the GitHub API answered HTTP {response.status_code} for {url}", "Try again later."
-            )
-        return response.json()
-    if last_problem.startswith("HTTP"):
+        if answer.status >= 400:
+            raise runner.stop(f"the GitHub API answered HTTP {answer.status} for {url}", "Try again later.")
+        return _decode(answer)
+    if not unreachable:
         raise runner.stop(
             f"the GitHub API kept failing ({last_problem}) after {policy.attempts} attempts",
             "Try again later, or pass --version to skip the lookup.",
@@ -109,6 +158,11 @@ def get_json(url: str, *, retry: Retry | None = None, timeout: float = 10.0) -> 
 def latest_release(repo: str, *, api: str, retry: Retry | None = None) -> ReleaseVersion:
     """The latest stable release of ``owner/name`` (drafts and pre-releases never count)."""
     release = get_json(f"{api}/repos/{repo}/releases/latest", retry=retry)
+    if not isinstance(release, dict):
+        raise runner.usage_error(
+            f"the GitHub API at {api} answered the latest release of {repo} with {type(release).__name__}",
+            "Check GITHUB_API_URL or --api-url, or pass --version to skip the lookup.",
+        )
     if release.get("draft") or release.get("prerelease"):
         raise runner.stop(
             f"GitHub reported a {'draft' if release.get('draft') else 'pre-release'} as the latest release "

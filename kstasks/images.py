@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kstasks import runner
+from kstasks import publish, runner
+from kstasks.publish import Artifact
 from kstasks.registry import Reference, Registry
 from kstasks.repo import Checkout
 from kstasks.versions import ReleaseVersion
 
-KNOWN_OS = ("linux", "darwin", "windows", "freebsd")
-KNOWN_ARCH = ("amd64", "arm64", "arm", "ppc64le", "s390x", "386", "riscv64", "mips64le", "loong64")
 _PLATFORM_RE = re.compile(r"^([a-z0-9]+)/([a-z0-9_]+)(?:/(v[0-9]+))?$")
 
 ENGINE_HINT = (
@@ -36,8 +35,19 @@ ENGINE_HINT = (
 )
 
 
-def parse_platforms(text: str) -> list[str]:
-    """``os/arch[/variant]`` values, comma separated; exit 2 on an unknown or malformed one."""
+def go_linux_platforms(go: str) -> set[str]:
+    """The ``linux/<arch>`` platforms this Go supports (``go tool dist list``)."""
+    result = runner.run(
+        [go, "tool", "dist", "list"], capture=True, query=True, quiet=True, what="go tool dist list"
+    )
+    return {line.strip() for line in result.stdout.splitlines() if line.startswith("linux/")}
+
+
+def parse_platforms(text: str, supported: set[str] | None = None) -> list[str]:
+    """``linux/arch[/variant]`` values, comma separated; exit 2 on a malformed or unsupported one.
+
+    ``supported`` is the set of ``linux/<arch>`` Go builds for (the base images are linux).
+    """
     platforms = [part.strip() for part in text.split(",") if part.strip()]
     if not platforms:
         raise runner.usage_error(
@@ -45,10 +55,14 @@ def parse_platforms(text: str) -> list[str]:
         )
     for platform in platforms:
         match = _PLATFORM_RE.match(platform)
-        if not match or match[1] not in KNOWN_OS or match[2] not in KNOWN_ARCH:
+        known = match is not None and match[1] == "linux"
+        if known and supported is not None:
+            known = f"{match[1]}/{match[2]}" in supported
+        if not known:
+            choices = ", ".join(sorted(supported)) if supported else "linux/amd64, linux/arm64, ..."
             raise runner.usage_error(
-                f"unknown platform {platform!r} (expected os/arch[/variant], e.g. linux/amd64)",
-                f"Use os from {', '.join(KNOWN_OS)} and arch from {', '.join(KNOWN_ARCH)}.",
+                f"unknown platform {platform!r} (expected linux/arch[/variant], e.g. linux/amd64)",
+                f"Use one that Go builds and the linux base images run: {choices}.",
             )
     return platforms
 
@@ -85,12 +99,22 @@ def docker_engine(timeout: float = 5.0) -> Any:
     """A docker SDK client for the engine at DOCKER_HOST that answers ping; exit 2 if none does."""
     import docker
     from docker.errors import DockerException
+    from docker.utils import parse_host
 
-    where = os.environ.get("DOCKER_HOST") or "the default socket (unix:///var/run/docker.sock)"
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        try:
+            parse_host(host)
+        except (DockerException, ValueError) as err:
+            raise runner.usage_error(
+                f"DOCKER_HOST {host!r} is not an engine address ({str(err).split(':')[0]})",
+                "Use unix:///path/to/socket, tcp://HOST:PORT or ssh://USER@HOST.",
+            ) from None
+    where = host or "the default socket (unix:///var/run/docker.sock)"
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
-    except (DockerException, OSError) as err:
+    except (DockerException, OSError, ValueError) as err:
         raise runner.usage_error(
             f"no Docker engine answers at {where} ({type(err).__name__})", ENGINE_HINT
         ) from err
@@ -205,7 +229,7 @@ def clone_at_tag(source: str, tag: str, dest: Path) -> None:
 
 
 def _docker_config(registry: Reference, directory: Path) -> dict[str, str]:
-    """A DOCKER_CONFIG with the registry credentials from the environment, for ko; env additions."""
+    """A DOCKER_CONFIG (0600, in ``directory``) with the registry credentials, for ko; env additions."""
     from kstasks.registry import credentials_from_env
 
     credentials = credentials_from_env()
@@ -213,60 +237,104 @@ def _docker_config(registry: Reference, directory: Path) -> dict[str, str]:
         return {}
     auth = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
     runner.add_secret(auth)
-    (directory / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": auth}}}))
+    descriptor = os.open(directory / "config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump({"auths": {registry.host: {"auth": auth}}}, handle)
     return {"DOCKER_CONFIG": str(directory)}
 
 
-def refuse_published(registry: Reference, name: str, tag: str, *, force: bool) -> Registry:
-    """Exit 1 when ``<registry>/<name>:<tag>`` exists (unless ``force``); the registry client."""
-    remote = Registry(registry)
-    remote.ping()
-    if remote.manifest(registry.repository(name), tag) is not None and not force:
-        raise runner.stop(
-            f"{registry}/{name}:{tag} is already published",
-            "A published image is immutable: nothing was built. Pass --force to overwrite.",
-        )
-    return remote
+def layout_artifact(layout: Path, label: str, repository: str, tag: str) -> Artifact:
+    """The image ko saved in the OCI layout ``layout``, as an artifact to publish."""
+    index = json.loads((layout / "index.json").read_text())
+    blobs: dict[str, Any] = {}
+    manifests: list[tuple[bytes, str]] = []
+
+    def read(digest: str) -> bytes:
+        algorithm, _, hexdigest = digest.partition(":")
+        return (layout / "blobs" / algorithm / hexdigest).read_bytes()
+
+    def walk(descriptor: Mapping[str, Any]) -> None:
+        data = read(str(descriptor["digest"]))
+        body = json.loads(data)
+        media_type = str(descriptor.get("mediaType") or body.get("mediaType"))
+        for child in body.get("manifests") or []:
+            walk(child)
+        for blob in [body["config"], *body.get("layers", [])] if "config" in body else []:
+            blobs.setdefault(str(blob["digest"]), lambda digest=str(blob["digest"]): read(digest))
+        manifests.append((data, media_type))
+
+    walk(index["manifests"][-1])
+    return Artifact(label, repository, tag, tuple(blobs.values()), tuple(manifests))
 
 
-def ko_push(
-    workdir: Path,
-    package: str,
-    tag: str,
-    *,
-    registry: Reference,
-    platforms: list[str],
-    ko: Path,
-    trace: bool = False,
-    base_image: str = "",
-) -> str:
-    """``ko build -B`` ``package`` for ``platforms`` and push it as ``<registry>/<name>:<tag>``.
+@dataclass(frozen=True)
+class KoBuild:
+    """How to run ko for release images."""
 
-    Returns the pushed reference with its digest.
+    ko: Path
+    platforms: list[str]
+    trace: bool = False
+    base_image: str = ""
+
+
+def ko_build_layout(workdir: Path, package: str, registry: Reference, build: KoBuild, temp: Path) -> Path:
+    """``ko build -B --push=false`` ``package`` into an OCI layout under ``temp``; its path.
+
+    ko builds reproducibly (no timestamps, -trimpath), so the same source gives the same digest.
+    With ``trace`` ko's output is shown as it runs.
     """
     name = package.rstrip("/").rsplit("/", 1)[-1]
-    target = f"{registry}/{name}:{tag}"
-    with tempfile.TemporaryDirectory(prefix="kstasks-ko-") as temp:
-        env = {"KO_DOCKER_REPO": str(registry), **_docker_config(registry, Path(temp))}
-        if base_image:
-            env["KO_DEFAULTBASEIMAGE"] = base_image
-        args = [ko, "build", "-B", package, "-t", tag, "--sbom=none", "--platform", ",".join(platforms)]
-        with runner.step(f"ko build {package} {tag} for {', '.join(platforms)}"):
-            result = runner.run(
-                [*args, *(["--verbose"] if trace else [])],
-                cwd=workdir,
-                env=env,
-                capture=True,
-                what=f"ko build {package}",
-                todo="Fix the build error above; nothing was pushed.",
-            )
+    layout = temp / f"layout-{name}"
+    env = {"KO_DOCKER_REPO": str(registry), **_docker_config(registry, temp)}
+    if build.base_image:
+        env["KO_DEFAULTBASEIMAGE"] = build.base_image
+    args = [build.ko, "build", "-B", package, "--sbom=none", "--platform", ",".join(build.platforms)]
+    args += ["--push=false", "--oci-layout-path", str(layout), *(["--verbose"] if build.trace else [])]
+    with runner.step(f"ko build {package} for {', '.join(build.platforms)}"):
+        runner.run(
+            args,
+            cwd=workdir,
+            env=env,
+            capture=not build.trace,
+            what=f"ko build {package}",
+            todo="Fix the build error above; nothing was pushed.",
+        )
+    return layout
+
+
+def publish_layouts(registry: Reference, artifacts: list[Artifact], *, force: bool, what: str) -> list[str]:
+    """Publish built images (tags last, read back); the pushed references with their digests."""
     if runner.options.dry:
-        return target
-    pushed = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-    digest = pushed.rsplit("@", 1)[-1] if "@" in pushed else ""
-    reference = f"{target}@{digest}" if digest else target
-    print(f"pushed {reference}")
-    return reference
+        return [artifact.label for artifact in artifacts]
+    remote = Registry(registry)
+    remote.ping()
+    outcomes = publish.publish_artifacts(remote, artifacts, force=force, what=what)
+    references = [f"{outcome.artifact.label}@{outcome.digest}" for outcome in outcomes]
+    for reference in references:
+        print(f"pushed {reference}")
+    return references
+
+
+def announce_existing(registry: Reference, name: str, tag: str) -> None:
+    """Say early when ``<registry>/<name>:<tag>`` exists: only an identical build will count."""
+    remote = Registry(registry)
+    remote.ping()
+    if not runner.options.dry and remote.resolve(registry.repository(name), tag) is not None:
+        runner.say(
+            f"{registry}/{name}:{tag} exists; building to compare (only an identical image counts as "
+            "published; anything else is refused without --force)"
+        )
+
+
+def _build_into(
+    workdir: Path, package: str, registry: Reference, build: KoBuild, tag: str, temp: Path
+) -> Artifact:
+    name = package.rstrip("/").rsplit("/", 1)[-1]
+    layout = ko_build_layout(workdir, package, registry, build, temp)
+    label = f"{registry}/{name}:{tag}"
+    if runner.options.dry:
+        return Artifact(label, registry.repository(name), tag, (), ((b"{}", ""),))
+    return layout_artifact(layout, label, registry.repository(name), tag)
 
 
 def build_tool_image(
@@ -274,33 +342,23 @@ def build_tool_image(
     version: ReleaseVersion,
     *,
     registry: Reference,
-    platforms: list[str],
-    ko: Path,
+    build: KoBuild,
     source: str,
     force: bool = False,
-    trace: bool = False,
-    base_image: str = "",
 ) -> str:
-    """Build ``tool`` at ``version`` for ``platforms`` and push ``<registry>/<tool>:<version>``.
+    """Build ``tool`` at ``version`` and publish ``<registry>/<tool>:<version>``.
 
-    Refuses (exit 1) when that tag exists, unless ``force``. Returns the pushed reference
-    with its digest. The source is cloned into a temporary directory that is always removed.
+    A tag holding another image is refused (exit 1) unless ``force``; one holding exactly this
+    build counts as published. Returns the pushed reference with its digest. The source is
+    cloned into a private temporary directory that is always removed.
     """
-    refuse_published(registry, tool.name, version.text, force=force)
+    announce_existing(registry, tool.name, version.registry_tag)
     with tempfile.TemporaryDirectory(prefix=f"kstasks-{tool.name}-") as temp:
         checkout = Path(temp) / tool.name
         with runner.step(f"fetch {tool.name} {version.tag}"):
             clone_at_tag(source, version.tag, checkout)
-        return ko_push(
-            checkout,
-            tool.package,
-            version.text,
-            registry=registry,
-            platforms=platforms,
-            ko=ko,
-            trace=trace,
-            base_image=base_image,
-        )
+        artifact = _build_into(checkout, tool.package, registry, build, version.registry_tag, Path(temp))
+        return publish_layouts(registry, [artifact], force=force, what="image")[0]
 
 
 def publish_images(
@@ -309,24 +367,17 @@ def publish_images(
     version: ReleaseVersion,
     *,
     registry: Reference,
-    platforms: list[str],
-    ko: Path,
+    build: KoBuild,
     force: bool = False,
-    base_image: str = "",
 ) -> list[str]:
     """Release images of the checkout's components, tagged ``<version>`` (no v), as the release
-    workflow's goreleaser/ko step publishes them. Every tag is checked before anything is built."""
+    workflow's goreleaser/ko step publishes them: every image is built first, then all are
+    pushed by digest, then tagged."""
     for component in components:
-        refuse_published(registry, component.image, version.text, force=force)
-    return [
-        ko_push(
-            checkout.root,
-            component.package,
-            version.text,
-            registry=registry,
-            platforms=platforms,
-            ko=ko,
-            base_image=base_image,
-        )
-        for component in components
-    ]
+        announce_existing(registry, component.image, version.registry_tag)
+    with tempfile.TemporaryDirectory(prefix="kstasks-images-") as temp:
+        artifacts = [
+            _build_into(checkout.root, component.package, registry, build, version.registry_tag, Path(temp))
+            for component in components
+        ]
+        return publish_layouts(registry, artifacts, force=force, what="image")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -14,6 +15,7 @@ import yaml
 
 from kstasks import settings, tools
 from tests.conftest import free_port, git, kstasks, tree_digest
+from tests.publishing import other_set
 
 pytestmark = pytest.mark.tools
 
@@ -183,7 +185,9 @@ def _manifest_digest(registry: str, repository: str, tag: str) -> str:
         return response.headers["Docker-Content-Digest"]
 
 
-def test_publish_reads_back_and_refuses_to_overwrite(packaged: tuple, registry: str) -> None:
+def test_publish_reads_back_resumes_identically_and_refuses_other_content(
+    packaged: tuple, registry: str, tmp_path: Path
+) -> None:
     checkout, _, packaging = packaged
     assert packaging.returncode == 0
     destination = f"oci://{registry}/kubestellar/kubestellar"
@@ -199,15 +203,64 @@ def test_publish_reads_back_and_refuses_to_overwrite(packaged: tuple, registry: 
     digest = _manifest_digest(registry, "kubestellar/kubestellar/core-chart", "0.25.0-rc.1")
     assert f"core-chart:0.25.0-rc.1@{digest}" in first.stdout
 
+    # helm itself pulls what was pushed over the API, byte for byte
+    box = tools.Toolbox(settings.defaults({})["versions"])
+    pulled = tmp_path / "pulled"
+    pulled.mkdir()
+    subprocess.run(
+        [
+            str(box.binary("helm")),
+            "pull",
+            f"{destination}/core-chart",
+            "--version",
+            "0.25.0-rc.1",
+            "--plain-http",
+            "--destination",
+            str(pulled),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "HELM_REGISTRY_CONFIG": str(tmp_path / "r.json")},
+    )
+    archive = checkout / "dist/core-chart-0.25.0-rc.1.tgz"
+    assert (pulled / archive.name).read_bytes() == archive.read_bytes()
+
     again = run_in(checkout, "publish-charts", "--version", "0.25.0-rc.1", "--registry", destination)
-    assert again.returncode == 1
-    assert "already published" in again.stderr and "helm push" not in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("already published, identical") == 3
+    assert _manifest_digest(registry, "kubestellar/kubestellar/core-chart", "0.25.0-rc.1") == digest
+    assert sorted(again.stdout.splitlines()) == sorted(lines)
+
+    other = other_set(checkout / "dist", tmp_path / "other", "0.25.0-rc.1", "core-chart")
+    refused = run_in(
+        checkout,
+        "publish-charts",
+        "--version",
+        "0.25.0-rc.1",
+        "--registry",
+        destination,
+        "--dist",
+        str(other),
+    )
+    assert refused.returncode == 1
+    last = refused.stderr.rstrip().splitlines()[-1]
+    assert "already published" in last and "someone else's digest" in last and "core-chart" in last
+    assert "nothing was pushed" in last and "upload" not in refused.stderr
     assert _manifest_digest(registry, "kubestellar/kubestellar/core-chart", "0.25.0-rc.1") == digest
 
     forced = run_in(
-        checkout, "publish-charts", "--version", "0.25.0-rc.1", "--registry", destination, "--force"
+        checkout,
+        "publish-charts",
+        "--version",
+        "0.25.0-rc.1",
+        "--registry",
+        destination,
+        "--dist",
+        str(other),
+        "--force",
     )
     assert forced.returncode == 0, forced.stderr
+    assert _manifest_digest(registry, "kubestellar/kubestellar/core-chart", "0.25.0-rc.1") != digest
 
 
 def test_publish_to_an_unreachable_registry_is_a_clear_error(packaged: tuple) -> None:

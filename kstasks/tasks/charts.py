@@ -8,7 +8,7 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import chart, codegen, runner
+from kstasks import chart, codegen, publish, runner
 from kstasks.registry import Reference
 from kstasks.repo import Checkout
 from kstasks.tasks.common import REPO_HELP, target, writing
@@ -85,7 +85,7 @@ def package_charts(
     release = parse_release_version(version)
     t = target(c, repo, ["kustomize", "helm"])
     config = t.config
-    chart.package_release_charts(
+    publish.package_release_charts(
         t.checkout,
         chart.ChartLayout.from_config(config["chart"]),
         t.toolbox,
@@ -114,13 +114,13 @@ def publish_charts(
     dist: str | None = None,
     force: bool = False,
 ) -> None:
-    """Push the packaged charts to an OCI registry and check what the registry serves back."""
+    """Push the packaged chart set to an OCI registry (tags last, read back); a rerun completes it."""
     release = parse_release_version(version)
-    t = target(c, repo, ["helm"])
+    t = target(c, repo, [])
     config = t.config
     destination = Reference.parse(registry or config["chart"]["registry"])
-    archives = chart.release_archives(_dist(config, t.checkout, dist), release)
-    chart.publish_charts(archives, destination, release, t.toolbox, force=force)
+    archives = publish.release_archives(_dist(config, t.checkout, dist), release)
+    publish.publish_charts(archives, destination, release, force=force)
 
 
 def collection() -> Collection:

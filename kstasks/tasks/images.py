@@ -21,8 +21,9 @@ TARGET_OVERRIDES = {"controller-manager": "controller_manager_image", "transport
 
 
 def _arch(config: dict[str, Any], flag: str | None) -> str:
-    arch = flag or config["images"].get("arch") or golang.go_env(golang.require_go(), "GOARCH")["GOARCH"]
-    images.parse_platforms(f"linux/{arch}")
+    go = golang.require_go()
+    arch = flag or config["images"].get("arch") or golang.go_env(go, "GOARCH")["GOARCH"]
+    images.parse_platforms(f"linux/{arch}", images.go_linux_platforms(go))
     return str(arch)
 
 
@@ -128,10 +129,10 @@ TOOL_HELP = {
     "version": "The release to build, v0.8.2 or 0.8.2 (default: the latest release, from the GitHub API).",
     "registry": "Where to push (default: kstasks.images.tool_registry, quay.io/kubestellar).",
     "platform": "Comma-separated os/arch list (default: linux/amd64,linux/arm64,linux/ppc64le).",
-    "trace": "Verbose ko output (the scripts' -X).",
+    "trace": "Show ko's verbose output as it runs (the scripts' -X).",
     "source": "Git URL or path of the upstream repository (default: its GitHub repository).",
     "api-url": "GitHub API base URL (default: GITHUB_API_URL, else the public API).",
-    "force": "Overwrite an image tag that is already published.",
+    "force": "Overwrite an image tag that holds another image (an identical one always counts as done).",
 }
 
 
@@ -152,20 +153,19 @@ def build_tool(
     tool = images.tool_images_from_config(settings["tools"])[name]
     wanted = version or settings["tools"][name].get("version") or ""
     release: ReleaseVersion | None = parse_release_version(wanted, what=f"{name} version") if wanted else None
-    platforms = images.parse_platforms(platform or settings["tool_platforms"])
+    supported = images.go_linux_platforms(golang.require_go())
+    platforms = images.parse_platforms(platform or settings["tool_platforms"], supported)
     destination = Reference.parse(registry or settings["tool_registry"])
     box = toolbox(config)
     box.validate(["ko"])
+    build = images.KoBuild(box.binary("ko"), platforms, trace, str(settings.get("ko_base_image") or ""))
     return images.build_tool_image(
         tool,
         images.tool_release(tool, release, api=github.api_base(api_url or settings.get("github_api"))),
         registry=destination,
-        platforms=platforms,
-        ko=box.binary("ko"),
+        build=build,
         source=source or tool.source,
         force=force,
-        trace=trace,
-        base_image=str(settings.get("ko_base_image") or ""),
     )
 
 
@@ -200,7 +200,7 @@ build_helm_image = tool_image_task("helm", "Helm CLI")
         "registry": "Where to push (default: DOCKER_REGISTRY, ghcr.io/kubestellar/kubestellar).",
         "platform": "Comma-separated os/arch list (default: kstasks.release.image_platforms).",
         "component": "A configured component to publish (repeatable; default: all).",
-        "force": "Overwrite tags that are already published.",
+        "force": "Overwrite tags that hold other images (identical ones always count as done).",
         "repo": REPO_HELP,
     },
 )
@@ -217,18 +217,18 @@ def publish_images(
     release = parse_release_version(version)
     t = target(c, repo, ["ko"])
     config = t.config
-    platforms = images.parse_platforms(platform or config["release"]["image_platforms"])
+    supported = images.go_linux_platforms(golang.require_go())
+    platforms = images.parse_platforms(platform or config["release"]["image_platforms"], supported)
     destination = Reference.parse(registry or config["images"]["registry"])
     chosen = _components(config, list(component or config["images"]["components"]))
+    base_image = str(config["images"].get("ko_base_image") or "")
     images.publish_images(
         t.checkout,
         chosen,
         release,
         registry=destination,
-        platforms=platforms,
-        ko=t.toolbox.binary("ko"),
+        build=images.KoBuild(t.toolbox.binary("ko"), platforms, base_image=base_image),
         force=force,
-        base_image=str(config["images"].get("ko_base_image") or ""),
     )
 
 
