@@ -13,13 +13,12 @@ from __future__ import annotations
 import fnmatch
 import re
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from kstasks import fsutil, runner, yqwrite
+from kstasks import fsutil, runner, scratch, yqwrite
 from kstasks.repo import Checkout
 from kstasks.tools import Toolbox
 from kstasks.versions import ReleaseVersion
@@ -64,7 +63,7 @@ def makefile_image(image: str) -> str:
 def render_controller_manager(checkout: Checkout, layout: ChartLayout, kustomize: Path, image: str) -> str:
     """``kustomize build`` of the default kustomization with the controller image set, on a copy."""
     config = checkout.path(layout.config_dir)
-    with tempfile.TemporaryDirectory(prefix="kstasks-chart-") as temp:
+    with scratch.directory("chart") as temp:
         copy = Path(temp) / layout.config_dir
         shutil.copytree(config, copy, symlinks=True)
         manager = copy / Path(layout.manager_kustomization_dir).relative_to(layout.config_dir)

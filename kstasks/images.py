@@ -15,13 +15,12 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kstasks import publish, runner
+from kstasks import publish, runner, scratch
 from kstasks.publish import Artifact
 from kstasks.registry import Reference, Registry
 from kstasks.repo import Checkout
@@ -353,7 +352,7 @@ def build_tool_image(
     cloned into a private temporary directory that is always removed.
     """
     announce_existing(registry, tool.name, version.registry_tag)
-    with tempfile.TemporaryDirectory(prefix=f"kstasks-{tool.name}-") as temp:
+    with scratch.directory(tool.name) as temp:
         checkout = Path(temp) / tool.name
         with runner.step(f"fetch {tool.name} {version.tag}"):
             clone_at_tag(source, version.tag, checkout)
@@ -375,7 +374,7 @@ def publish_images(
     pushed by digest, then tagged."""
     for component in components:
         announce_existing(registry, component.image, version.registry_tag)
-    with tempfile.TemporaryDirectory(prefix="kstasks-images-") as temp:
+    with scratch.directory("images") as temp:
         artifacts = [
             _build_into(checkout.root, component.package, registry, build, version.registry_tag, Path(temp))
             for component in components

@@ -15,7 +15,6 @@ import hashlib
 import json
 import shutil
 import tarfile
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from typing import Any
 
 from invoke.exceptions import Exit
 
-from kstasks import fsutil, runner
+from kstasks import fsutil, runner, scratch
 from kstasks.chart import ChartLayout, ReleaseImages, StagedChart, stage_release_charts
 from kstasks.registry import HELM_CONFIG_TYPE, OCI_MANIFEST, Reference, Registry, digest_of
 from kstasks.repo import Checkout
@@ -234,7 +233,7 @@ def package_release_charts(
     all; other files in ``dist`` are kept. Tracked files are untouched.
     """
     helm = toolbox.binary("helm")
-    with tempfile.TemporaryDirectory(prefix="kstasks-charts-") as temp:
+    with scratch.directory("charts") as temp:
         stage, out = Path(temp) / "stage", Path(temp) / "out"
         out.mkdir()
         with runner.step(f"package-charts: stage charts for {version}"):

@@ -66,7 +66,7 @@ class ReleaseVersion:
 
     @property
     def registry_tag(self) -> str:
-        """The tag a registry stores for this version: ``+`` (not allowed in tags) becomes ``_``, as helm does."""
+        """The tag a registry stores for this version: ``+`` becomes ``_``, as helm writes it."""
         return self.text.replace("+", "_")
 
     @property
