@@ -206,3 +206,27 @@ def verify_boilerplate(
             details=report(findings),
         )
     runner.say(f"verify-boilerplate: every checked file in {what} has its header")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m kstasks.boilerplate [--rootdir DIR] [--boilerplate-dir DIR] [--skip PATH]...``:
+    the script's command line (for baselines and old callers); exit 1 listing the files."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m kstasks.boilerplate", description=main.__doc__)
+    parser.add_argument("--rootdir", default=".")
+    parser.add_argument("--boilerplate-dir", default="verify/boilerplate")
+    parser.add_argument("--skip", action="append", default=[])
+    args = parser.parse_args(argv)
+    root = Path(args.rootdir).resolve()
+    templates = Path(args.boilerplate_dir)
+    templates = templates if templates.is_absolute() else Path.cwd() / templates
+    findings = check_tree(root, str(templates.relative_to(root)), (*DEFAULT_SKIP, *args.skip))
+    if findings:
+        print(report(findings))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
