@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import runner, suite
+from kstasks import checks, runner, suite
 from tests.conftest import git, kstasks, tree_digest
 
 UNORDERED = """{header}
@@ -160,3 +160,22 @@ def test_verify_passes_on_the_sample_then_names_each_broken_file(sample_repo: Pa
     assert "  go.mod" in lines  # modules
     assert "verify: 3 check(s) failed: verify-boilerplate, verify-imports, verify-modules" in result.stderr
     assert tree_digest(sample_repo) == before
+
+
+def test_scratch_copy_holds_go_sources_and_module_files_only(tmp_path: Path) -> None:
+    source, dest = tmp_path / "src", tmp_path / "dest"
+    for relative in (
+        "go.mod",
+        "go.sum",
+        "a.go",
+        "pkg/b.go",
+        "pkg/b.yaml",
+        "vendor/v/v.go",
+        ".git/x.go",
+        "sub/go.mod",
+    ):
+        (source / relative).parent.mkdir(parents=True, exist_ok=True)
+        (source / relative).write_text("x\n")
+    copied = checks.copy_go_sources(source, dest)
+    assert copied == ["a.go", "go.mod", "go.sum", "pkg/b.go", "sub/go.mod"]
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == copied
