@@ -147,7 +147,12 @@ def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
                 ),
             )
         ],
-        [("verify-modules", partial(checks.verify_modules, head.root, what=what))],
+        [
+            (
+                "verify-modules",
+                partial(checks.verify_modules, head.root, what=what, fix_command=f"{suite.program} modules"),
+            )
+        ],
         [
             (
                 "verify-go-versions",
