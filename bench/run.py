@@ -64,6 +64,8 @@ def baseline_env(work: Path) -> dict[str, str]:
         "YQ": str(box.binary("yq")),
         "KO": str(box.binary("ko")),
         "CONTROLLER_MANAGER_IMAGE": "ghcr.io/kubestellar/kubestellar/controller-manager:v0.24.0",
+        "VERIFY_BOILERPLATE": os.environ.get("VERIFY_BOILERPLATE")
+        or f"{sys.executable} -m kstasks.boilerplate",
         "PYTHONPATH": str(PROJECT),
     }
 
@@ -162,6 +164,12 @@ def main() -> int:
                 "verify-codegen vs in-place regeneration",
                 [sys.executable, "-m", "kstasks", "all-generated", "--force"],
                 [sys.executable, "-m", "kstasks", "verify-codegen"],
+                env,
+            ),
+            Case(
+                "verify (every CI verify check)",
+                ["bash", str(HERE / "baseline-verify.sh"), str(checkout)],
+                [sys.executable, "-m", "kstasks", "verify"],
                 env,
             ),
             Case("kstasks --list", [], [str(Path(sys.executable).parent / "kstasks"), "--list"], env),

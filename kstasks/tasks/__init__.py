@@ -7,7 +7,7 @@ import copy
 from invoke import Collection, Task
 
 from kstasks import cli, guard, settings
-from kstasks.tasks import charts, cluster, codegen, images, lint, release, verify
+from kstasks.tasks import build, charts, checks, cluster, codegen, images, lint, release, verify
 
 OUTPUT_SETTING = {"output": ""}
 """``kstasks.output``: quiet, normal or verbose (empty: KSTASKS_OUTPUT, else normal); flags win."""
@@ -33,6 +33,8 @@ def build_namespace() -> Collection:
         release.collection(),
         cluster.collection(),
         lint.collection(),
+        build.collection(),
+        checks.collection(),
     ):
         for task_name in part.task_names:
             namespace.add_task(guarded(part[task_name]), name=task_name)

@@ -24,12 +24,25 @@ import (
 	"sort"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/pkg/version"
 
 	controlv1alpha1 "example.com/kssample/api/control/v1alpha1"
 	"example.com/kssample/pkg/crd"
 )
 
+// Version and BuildDate are set at link time (kstasks ldflags, as make ldflags).
+var (
+	Version   string
+	BuildDate string
+)
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--version" {
+		info := version.Get()
+		fmt.Printf("controller-manager %s built %s (client-go %s, %s, major %s minor %s)\n",
+			Version, BuildDate, info.GitVersion, info.GitTreeState, info.Major, info.Minor)
+		return
+	}
 	scheme := runtime.NewScheme()
 	if err := controlv1alpha1.AddToScheme(scheme); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,0 +1,146 @@
+"""Tasks for the developer loop: ldflags, build, build-all, fmt, vet, test, run, modules, test-integration."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from invoke import Collection, task
+from invoke.context import Context
+
+from kstasks import build as gobuild
+from kstasks import codegen, integration
+from kstasks.repo import find_checkout
+from kstasks.tasks.common import REPO_HELP, Target, project_dir, start, target
+
+BUILD_HELP = {
+    "repo": REPO_HELP,
+    "what": "Packages to build, as the Makefile's WHAT (default: ./cmd/...).",
+    "buildflags": "Extra go build flags, as the Makefile's BUILDFLAGS (default: $BUILDFLAGS).",
+    "os": "GOOS of the binaries, as the Makefile's OS (default: go env GOOS).",
+    "arch": "GOARCH of the binaries, as the Makefile's ARCH (default: images.arch, else go env GOARCH).",
+}
+
+
+def _build_settings(config: dict[str, Any]) -> dict[str, str]:
+    """The ``kstasks.build`` settings where configured, else the Makefile's defaults."""
+    section = config.get("build") or {}
+    return {
+        "what": str(section.get("what") or gobuild.DEFAULT_WHAT),
+        "buildflags": str(section.get("buildflags") or os.environ.get("BUILDFLAGS", "")),
+    }
+
+
+def _build(
+    c: Context, repo: str | None, what: str | None, buildflags: str | None, os_: str, arch: str
+) -> None:
+    t = target(c, repo, [])
+    defaults = _build_settings(t.config)
+    platform = gobuild.Platform.resolve(os_, arch or str(t.config["images"].get("arch") or ""))
+    out = gobuild.build(
+        t.checkout,
+        what=gobuild.split_words(what or defaults["what"], "WHAT"),
+        buildflags=gobuild.split_words(
+            defaults["buildflags"] if buildflags is None else buildflags, "BUILDFLAGS"
+        ),
+        platform=platform,
+        ignore_go_version=t.ignore_go_version,
+    )
+    print(out)
+
+
+@task(help={"repo": REPO_HELP})
+def ldflags(c: Context, repo: str | None = None) -> None:
+    """Print the linker flags that stamp the version into the binaries (make ldflags)."""
+    config = start(c)
+    checkout = find_checkout(repo, config.get("repo"), config_dir=project_dir(c))
+    print(gobuild.stamp(checkout).echoed())
+
+
+@task(name="build", help=BUILD_HELP)
+def build_(
+    c: Context,
+    repo: str | None = None,
+    what: str | None = None,
+    buildflags: str | None = None,
+    os: str = "",
+    arch: str = "",
+) -> None:
+    """go build with the version stamp and CGO_ENABLED=0 into bin/ (make build)."""
+    _build(c, repo, what, buildflags, os, arch)
+
+
+@task(name="build-all", help={key: value for key, value in BUILD_HELP.items() if key != "what"})
+def build_all(
+    c: Context, repo: str | None = None, buildflags: str | None = None, os: str = "", arch: str = ""
+) -> None:
+    """Build every command under ./cmd (make build-all)."""
+    _build(c, repo, gobuild.DEFAULT_WHAT, buildflags, os, arch)
+
+
+def _checkout_only(c: Context, repo: str | None) -> Target:
+    return target(c, repo, [])
+
+
+@task(help={"repo": REPO_HELP})
+def fmt(c: Context, repo: str | None = None) -> None:
+    """go fmt ./... (make fmt)."""
+    gobuild.fmt(_checkout_only(c, repo).checkout)
+
+
+@task(help={"repo": REPO_HELP})
+def vet(c: Context, repo: str | None = None) -> None:
+    """go vet ./... (make vet)."""
+    gobuild.vet(_checkout_only(c, repo).checkout)
+
+
+def _generate_then_check(c: Context, repo: str | None) -> Target:
+    """make test's and make run's prerequisites: manifests, generate, fmt, vet."""
+    imports = codegen.ImportSettings.from_config(c.config.kstasks.imports)
+    needed = sorted({*codegen.tools_for("manifests", imports), *codegen.tools_for("generate", imports)})
+    t = target(c, repo, needed)
+    codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+    codegen.run_generate(t.checkout, t.layout, t.toolbox)
+    gobuild.fmt(t.checkout)
+    gobuild.vet(t.checkout)
+    return t
+
+
+@task(name="test", help={"repo": REPO_HELP})
+def go_test(c: Context, repo: str | None = None) -> None:
+    """manifests, generate, fmt, vet, then go test ./api/... ./cmd/... ./pkg/... with coverage (make test)."""
+    t = _generate_then_check(c, repo)
+    gobuild.test(t.checkout)
+
+
+@task(
+    name="run",
+    help={
+        "repo": REPO_HELP,
+        "args": "Arguments for the controller manager, as the Makefile's ARGS (default: $ARGS); "
+        "words after ' -- ' are passed too.",
+    },
+)
+def run_(c: Context, repo: str | None = None, args: str | None = None) -> None:
+    """manifests, generate, fmt, vet, then go run ./cmd/controller-manager/main.go ARGS (make run)."""
+    words = gobuild.split_words(os.environ.get("ARGS", "") if args is None else args, "ARGS")
+    words += gobuild.split_words(getattr(c, "remainder", "") or "", "the arguments after --")
+    t = _generate_then_check(c, repo)
+    gobuild.run(t.checkout, words)
+
+
+@task(help={"repo": REPO_HELP})
+def modules(c: Context, repo: str | None = None) -> None:
+    """go mod tidy (make modules)."""
+    gobuild.tidy(_checkout_only(c, repo).checkout)
+
+
+@task(name="test-integration", help={"repo": REPO_HELP})
+def test_integration(c: Context, repo: str | None = None) -> None:
+    """The controller-manager integration tests with the etcd on PATH (hack/run-integration-tests.sh)."""
+    integration.run_integration_tests(_checkout_only(c, repo).checkout)
+
+
+def collection() -> Collection:
+    """These tasks as a collection (added flat to the root namespace)."""
+    return Collection(ldflags, build_, build_all, fmt, vet, go_test, run_, modules, test_integration)

@@ -1,0 +1,94 @@
+"""Tasks for the verify checks: verify-boilerplate, verify-imports, verify-modules, and ``verify`` (all)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from invoke import Collection, task
+from invoke.context import Context
+
+from kstasks import boilerplate, checks, codegen, suite
+from kstasks.repo import Checkout
+from kstasks.tasks.common import REPO_HELP, program_name, target
+
+IN_PLACE_HELP = "Check the working tree's files as they are (uncommitted edits included); nothing is written."
+
+
+@contextmanager
+def _source(checkout: Checkout, in_place: bool, purpose: str) -> Iterator[tuple[Checkout, str]]:
+    """The checkout to read (the commit in an isolated worktree, or the working tree) and its name."""
+    if in_place:
+        yield checkout, "the working tree"
+        return
+    with checks.committed_tree(checkout, purpose) as head:
+        yield head, f"commit {checkout.short_commit()}"
+
+
+@task(
+    name="verify-boilerplate",
+    iterable=["skip"],
+    help={
+        "repo": REPO_HELP,
+        "in-place": IN_PLACE_HELP,
+        "boilerplate-dir": "The directory of boilerplate.<kind>.txt templates (default: hack/boilerplate).",
+        "skip": "Paths containing this are not checked (repeatable; default: docs, as the Makefile).",
+    },
+)
+def verify_boilerplate(
+    c: Context,
+    repo: str | None = None,
+    in_place: bool = False,
+    boilerplate_dir: str = boilerplate.BOILERPLATE_DIR,
+    skip: list[str] | None = None,
+) -> None:
+    """Fail, naming each file, when a source file lacks its license header (make verify-boilerplate)."""
+    t = target(c, repo, [])
+    skips = (*boilerplate.DEFAULT_SKIP, *(skip or boilerplate.MAKEFILE_SKIP))
+    with _source(t.checkout, in_place, "verify-boilerplate") as (source, what):
+        boilerplate.verify_boilerplate(source.root, boilerplate_dir, skips, what=what)
+
+
+def _tools(c: Context, step: str) -> list[str]:
+    """The pinned tools ``step`` needs with the configured import settings."""
+    return codegen.tools_for(step, codegen.ImportSettings.from_config(c.config.kstasks.imports))
+
+
+@task(name="verify-imports", help={"repo": REPO_HELP, "in-place": IN_PLACE_HELP})
+def verify_imports(c: Context, repo: str | None = None, in_place: bool = False) -> None:
+    """Fail, naming each Go file, when imports are out of order (make verify-imports)."""
+    t = target(c, repo, _tools(c, "imports"))
+    with _source(t.checkout, in_place, "verify-imports") as (source, what):
+        checks.verify_imports(
+            source.root, source, t.imports, t.toolbox, what=what, fix_command=f"{program_name()} imports"
+        )
+
+
+@task(name="verify-modules", help={"repo": REPO_HELP, "in-place": IN_PLACE_HELP})
+def verify_modules(c: Context, repo: str | None = None, in_place: bool = False) -> None:
+    """Fail, naming go.mod/go.sum with the diff, when go mod tidy would change them (make verify-modules)."""
+    t = target(c, repo, [])
+    with _source(t.checkout, in_place, "verify-modules") as (source, what):
+        checks.verify_modules(source.root, what=what, fix_command=f"{program_name()} modules")
+
+
+@task(help={"repo": REPO_HELP})
+def verify(c: Context, repo: str | None = None) -> None:
+    """Every check of the CI verify job on the commit; all run, each reported; fails if any failed."""
+    t = target(c, repo, _tools(c, "all-generated"))
+    suite.verify_all(
+        suite.Suite(
+            checkout=t.checkout,
+            layout=t.layout,
+            toolbox=t.toolbox,
+            imports=t.imports,
+            ignore_go_version=t.ignore_go_version,
+            graph=str(t.config["release"]["graph"]),
+            program=program_name(),
+        )
+    )
+
+
+def collection() -> Collection:
+    """These tasks as a collection (added flat to the root namespace)."""
+    return Collection(verify_boilerplate, verify_imports, verify_modules, verify)
