@@ -155,8 +155,14 @@ def guarded(body: Callable[..., T]) -> Callable[..., T]:
             with runner.interruptible():
                 runner.configure(dry=bool(c.config.run.dry), level=output_level(c.config))
                 _sweep_once()
-                return body(c, *args, **kwargs)
+                result = body(c, *args, **kwargs)
+            runner.flush_preamble()
+            return result
         except BaseException as error:
+            if isinstance(error, Exit) and error.code == runner.USAGE:
+                runner.drop_preamble()
+            else:
+                runner.flush_preamble()
             converted = as_exit(error)
             if converted is error:
                 raise

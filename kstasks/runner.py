@@ -53,6 +53,8 @@ class RunOptions:
     dry: bool = False
     level: str = "normal"
     secrets: set[str] = field(default_factory=set)
+    preamble: list[str] = field(default_factory=list)
+    """Lines about the run (config, tools) still to be said before its first progress line."""
 
     @property
     def echo(self) -> bool:
@@ -164,8 +166,28 @@ def redact(text: str) -> str:
 
 def say(message: str) -> None:
     """Progress output (stderr, so stdout stays machine-readable); hidden when quiet."""
+    flush_preamble()
     if not options.quiet:
         print(redact(message), file=sys.stderr, flush=True)
+
+
+def set_preamble(lines: Sequence[str]) -> None:
+    """Say ``lines`` (what the run uses) before its first progress, warning or command: bad input
+    found before any work is then still the only line a user sees."""
+    options.preamble = list(lines)
+
+
+def flush_preamble() -> None:
+    """Say the pending preamble now (once)."""
+    lines, options.preamble = options.preamble, []
+    if not options.quiet:
+        for line in lines:
+            print(redact(line), file=sys.stderr, flush=True)
+
+
+def drop_preamble() -> None:
+    """Forget the pending preamble (the run stopped on bad input before any work)."""
+    options.preamble = []
 
 
 def detail(message: str) -> None:
@@ -176,6 +198,7 @@ def detail(message: str) -> None:
 
 def warn(message: str) -> None:
     """A warning on stderr, shown at every output level."""
+    flush_preamble()
     print(redact(f"warning: {message}"), file=sys.stderr, flush=True)
 
 
@@ -234,6 +257,8 @@ def run(
     """
     argv = [os.fspath(a) for a in args]
     workdir = Path(cwd) if cwd is not None else None
+    if not query:
+        flush_preamble()
     if options.echo and not quiet:
         print(f"+ {format_command(argv, env, workdir)}", file=sys.stderr, flush=True)
     if options.dry and not query:

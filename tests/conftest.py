@@ -52,6 +52,7 @@ def _reset_runner() -> Iterator[None]:
     runner.options.dry = False
     runner.options.level = "verbose"
     runner.options.secrets.clear()
+    runner.options.preamble.clear()
     yield
     runner.options.dry = False
     runner.options.secrets.clear()

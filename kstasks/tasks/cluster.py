@@ -9,10 +9,9 @@ from invoke import Collection, task
 from invoke.context import Context
 
 from kstasks import chart, codegen, deploy, images, kubectl, prereqs
-from kstasks.registry import Reference
 from kstasks.tasks.charts import controller_manager_image
-from kstasks.tasks.common import REPO_HELP, Target, start, target, toolbox
-from kstasks.versions import parse_release_version
+from kstasks.tasks.common import REPO_HELP, Target, start, target
+from kstasks.tasks.images import publish_tool_image
 
 IGNORE_HELP = "Ignore resources that are already gone (make's ignore-not-found=true)."
 MANIFESTS_HELP = "Run manifests first, as make does (it may rewrite tracked files)."
@@ -139,28 +138,19 @@ def build_kubectl_image(
     force: bool = False,
 ) -> None:
     """Build the kubectl image at a release with ko, multi-platform, and push it (the hack script)."""
-    config = start(c)
-    settings = config["images"]
-    spec = settings["tools"]["kubectl"]
-    tool = images.tool_images_from_config({"kubectl": spec})["kubectl"]
-    wanted = version or spec.get("version") or ""
-    release = parse_release_version(wanted, what="kubectl version") if wanted else None
-    platforms = images.parse_platforms(platform or settings["tool_platforms"])
-    destination = Reference.parse(registry or settings["tool_registry"])
+    spec = start(c)["images"]["tools"]["kubectl"]
     base = marker_url or str(spec.get("release_marker") or kubectl.DEFAULT_MARKER_BASE)
     kubectl.marker_url(base)
-    box = toolbox(config)
-    box.validate(["ko"])
-    images.build_tool_image(
-        tool,
-        release or kubectl.stable_release(base),
-        registry=destination,
-        platforms=platforms,
-        ko=box.binary("ko"),
-        source=source or tool.source,
-        force=force,
+    publish_tool_image(
+        c,
+        "kubectl",
+        lambda _tool, release: release or kubectl.stable_release(base),
+        version=version,
+        registry=registry,
+        platform=platform,
         trace=trace,
-        base_image=str(settings.get("ko_base_image") or ""),
+        source=source,
+        force=force,
     )
 
 

@@ -121,8 +121,8 @@ def target(c: Context, repo: str | None, tools: ToolList) -> Target:
     if names:
         box.validate(names)
     config["versions"] = dict(box.versions)
-    for line in checkoutconfig.report(layers, config, box, names, loaded_config_files(c)):
-        runner.say(f"kstasks: {line}")
+    report = checkoutconfig.report(layers, config, box, names, loaded_config_files(c))
+    runner.set_preamble([f"kstasks: {line}" for line in report])
     return Target(
         checkout=checkout,
         toolbox=box,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from invoke import Collection, Task, task
@@ -147,7 +148,38 @@ def build_tool(
     api_url: str | None,
     force: bool,
 ) -> str:
-    """Validate everything, resolve the version, then build and push the tool image."""
+    """Validate everything, resolve the version (the latest GitHub release), then build and push."""
+    api = github.api_base(api_url or start(c)["images"].get("github_api"))
+    return publish_tool_image(
+        c,
+        name,
+        lambda tool, release: images.tool_release(tool, release, api=api),
+        version=version,
+        registry=registry,
+        platform=platform,
+        trace=trace,
+        source=source,
+        force=force,
+    )
+
+
+ReleaseOf = Callable[[images.ToolImage, ReleaseVersion | None], ReleaseVersion]
+"""The release to build: the one asked for, else the tool's latest."""
+
+
+def publish_tool_image(
+    c: Context,
+    name: str,
+    release_of: ReleaseOf,
+    *,
+    version: str | None,
+    registry: str | None,
+    platform: str | None,
+    trace: bool,
+    source: str | None,
+    force: bool,
+) -> str:
+    """Check every input of tool image ``name`` first, resolve its release, then build and push it."""
     config = start(c)
     settings = config["images"]
     tool = images.tool_images_from_config(settings["tools"])[name]
@@ -158,10 +190,12 @@ def build_tool(
     destination = Reference.parse(registry or settings["tool_registry"])
     box = toolbox(config)
     box.validate(["ko"])
+    if trace:
+        runner.configure(level="verbose")  # the scripts' -X: every command and ko's output as it runs
     build = images.KoBuild(box.binary("ko"), platforms, trace, str(settings.get("ko_base_image") or ""))
     return images.build_tool_image(
         tool,
-        images.tool_release(tool, release, api=github.api_base(api_url or settings.get("github_api"))),
+        release_of(tool, release),
         registry=destination,
         build=build,
         source=source or tool.source,
