@@ -163,11 +163,17 @@ def main() -> int:
             Case(
                 "verify-codegen vs in-place regeneration",
                 [sys.executable, "-m", "kstasks", "all-generated", "--force"],
-                [sys.executable, "-m", "kstasks", "verify-codegen"],
+                [sys.executable, "-m", "kstasks", "verify-codegen", "--no-cache"],
                 env,
             ),
             Case(
                 "verify (every CI verify check)",
+                ["bash", str(HERE / "baseline-verify.sh"), str(checkout)],
+                [sys.executable, "-m", "kstasks", "verify", "--no-cache"],
+                env,
+            ),
+            Case(
+                "verify, commit verified before",
                 ["bash", str(HERE / "baseline-verify.sh"), str(checkout)],
                 [sys.executable, "-m", "kstasks", "verify"],
                 env,

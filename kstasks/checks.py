@@ -12,58 +12,15 @@ import difflib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from kstasks import codegen, golang, runner
-from kstasks.repo import Checkout, load_checkout
+from kstasks.repo import Checkout
 from kstasks.tools import Toolbox
 
 MODULE_FILES = ("go.mod", "go.sum")
 _SKIPPED_DIRS = (".git", "vendor")
-
-
-@contextmanager
-def committed_tree(checkout: Checkout, purpose: str) -> Iterator[Checkout]:
-    """The checkout as committed at HEAD, in an isolated git worktree removed afterwards."""
-    git_root = checkout.require_git(f"{purpose} checks the committed content")
-    head = runner.run(
-        ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
-        cwd=git_root,
-        capture=True,
-        query=True,
-        check=False,
-        quiet=True,
-    ).stdout.strip()
-    if not head:
-        raise runner.usage_error(
-            f"{git_root} has no commit to check", "Commit the files, or use --in-place for the working tree."
-        )
-    temp = Path(tempfile.mkdtemp(prefix="kstasks-verify-"))
-    tree = temp / "tree"
-    try:
-        runner.run(
-            ["git", "worktree", "add", "--detach", "--quiet", str(tree), head],
-            cwd=git_root,
-            query=True,
-            quiet=True,
-            what="git worktree add",
-            todo="Check that the repository is not corrupt and the temporary directory has room.",
-        )
-        yield load_checkout(tree / checkout.root.relative_to(git_root))
-    finally:
-        runner.run(
-            ["git", "worktree", "remove", "--force", str(tree)],
-            cwd=git_root,
-            query=True,
-            check=False,
-            quiet=True,
-            capture=True,
-        )
-        shutil.rmtree(temp, ignore_errors=True)
-        runner.run(["git", "worktree", "prune"], cwd=git_root, query=True, check=False, quiet=True)
 
 
 @dataclass(frozen=True)

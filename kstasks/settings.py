@@ -160,6 +160,11 @@ DEFAULTS: dict[str, Any] = {
         "default_kustomization_dir": "config/default",
         "chart_dir": "chart",
     },
+    "build": {
+        # make build's WHAT and BUILDFLAGS (BUILDFLAGS from the environment also works).
+        "what": "./cmd/...",
+        "buildflags": "",
+    },
     "imports": {
         # "builtin" (kstasks' port of openshift-goimports' ordering) or "openshift-goimports".
         "tool": "builtin",

@@ -18,7 +18,7 @@ from typing import Any
 
 from invoke.exceptions import Exit
 
-from kstasks import boilerplate, checks, codegen, golang, release, runner, verify
+from kstasks import boilerplate, checks, codegen, golang, graph, runner, verify, verifycache, worktrees
 from kstasks.repo import Checkout
 from kstasks.tools import Toolbox
 
@@ -113,6 +113,8 @@ class Suite:
     """The version-reference graph file (``kstasks.release.graph``)."""
     program: str = "kstasks"
     boilerplate_dir: str = boilerplate.BOILERPLATE_DIR
+    fingerprint: verifycache.Fingerprint | None = None
+    """How verify-codegen recognises a tree that passed before (None: always regenerate)."""
 
     def generate_all(self, checkout: Checkout) -> None:
         """all-generated with these settings, for verify-codegen's worktree."""
@@ -124,11 +126,6 @@ class Suite:
             ignore_go_version=self.ignore_go_version,
             via=self.layout.clients_via,
         )
-
-
-def _verify_versions(head: Checkout, graph_name: str) -> None:
-    graph = release.load_graph(head.root, graph_name)
-    release.verify_versions(graph, head.root, release.scan(graph, head.root))
 
 
 def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
@@ -143,6 +140,8 @@ def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
                     suite.checkout,
                     suite.layout.verify_paths,
                     suite.generate_all,
+                    fingerprint=suite.fingerprint,
+                    layout=suite.layout,
                     fix_command=f"{suite.program} all-generated",
                 ),
             )
@@ -174,7 +173,7 @@ def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
                     fix_command=f"{suite.program} imports",
                 ),
             ),
-            ("verify-versions", partial(_verify_versions, head, suite.graph)),
+            ("verify-versions", partial(graph.verify_checkout, head.root, suite.graph)),
         ],
     ]
 
@@ -182,7 +181,7 @@ def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
 def verify_all(suite: Suite) -> list[Outcome]:
     """Run every check on the committed content; exit 1/2 as :func:`conclude` says."""
     started = time.monotonic()
-    with checks.committed_tree(suite.checkout, "verify") as head:
+    with worktrees.committed(suite.checkout, "verify") as head:
         commit = suite.checkout.short_commit()
         what = f"commit {commit}"
         outcomes = run_lanes(lanes(suite, head, what))

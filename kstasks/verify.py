@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kstasks import runner, scratch, snapshot, stamp, verifycache
+from kstasks import runner, scratch, snapshot, stamp, verifycache, worktrees
 from kstasks.codegen import Layout
 from kstasks.repo import Checkout, load_checkout
 
@@ -112,42 +112,6 @@ def classify(entries: list[tuple[str, str]]) -> Drift:
     return drift
 
 
-def _head(git_root: Path) -> str:
-    """The commit HEAD names; exit 2 when there is none."""
-    head = runner.run(
-        ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
-        cwd=git_root,
-        capture=True,
-        query=True,
-        check=False,
-    ).stdout.strip()
-    if not head:
-        raise runner.usage_error(f"{git_root} has no commit to check", "Commit the files, or use --in-place.")
-    return head
-
-
-def _add_worktree(git_root: Path, tree: Path, head: str) -> None:
-    """``tree``: a detached git worktree of ``head``."""
-    runner.run(
-        ["git", "worktree", "add", "--detach", "--quiet", str(tree), head],
-        cwd=git_root,
-        what="git worktree add",
-        todo="Check that the repository is not corrupt and /tmp has room.",
-    )
-
-
-def _remove_worktree(git_root: Path, tree: Path) -> None:
-    runner.run(
-        ["git", "worktree", "remove", "--force", str(tree)],
-        cwd=git_root,
-        query=True,
-        check=False,
-        quiet=True,
-        capture=True,
-    )
-    runner.run(["git", "worktree", "prune"], cwd=git_root, query=True, check=False, quiet=True)
-
-
 def _working_tree_repository(git_root: Path, tree: Path) -> None:
     """``tree``: a private git repository whose one commit is the working tree's content (tracked
     files and untracked ones git does not ignore); nothing is written to the user's repository."""
@@ -205,14 +169,14 @@ def check_isolated(
     the drift and the commit checked (``worktree`` when it was the working tree). With
     ``layout``, a check of HEAD first warns, in one line, about uncommitted generation inputs."""
     git_root = checkout.require_git("verify-codegen checks the committed content")
-    head = "" if worktree else _head(git_root)
+    head = "" if worktree else worktrees.head_commit(git_root)
     with scratch.directory("verify") as temp:
         tree = temp / "tree"
         try:
             if worktree:
                 _working_tree_repository(git_root, tree)
             else:
-                _add_worktree(git_root, tree, head)
+                worktrees.add(git_root, tree, head)
             copy_root = tree / checkout.root.relative_to(git_root)
             if layout is not None and not worktree:
                 uncommitted = uncommitted_inputs(checkout, load_checkout(copy_root), layout)
@@ -222,7 +186,7 @@ def check_isolated(
             return _check_tree(tree, copy_root, paths, generate_all, fingerprint, checked), checked
         finally:
             if not worktree:
-                _remove_worktree(git_root, tree)
+                worktrees.remove(git_root, tree)
 
 
 def uncommitted_inputs(checkout: Checkout, committed: Checkout, layout: Layout) -> list[str]:

@@ -23,8 +23,8 @@ BUILD_HELP = {
 
 
 def _build_settings(config: dict[str, Any]) -> dict[str, str]:
-    """The ``kstasks.build`` settings where configured, else the Makefile's defaults."""
-    section = config.get("build") or {}
+    """The ``kstasks.build`` settings (WHAT, BUILDFLAGS), the environment's BUILDFLAGS when unset."""
+    section = config["build"]
     return {
         "what": str(section.get("what") or gobuild.DEFAULT_WHAT),
         "buildflags": str(section.get("buildflags") or os.environ.get("BUILDFLAGS", "")),

@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import boilerplate, checks, codegen, suite
+from kstasks import boilerplate, checks, suite, verifycache, worktrees
 from kstasks.repo import Checkout
+from kstasks.tasks.codegen import needed_tools
 from kstasks.tasks.common import REPO_HELP, program_name, target
 
 IN_PLACE_HELP = "Check the working tree's files as they are (uncommitted edits included); nothing is written."
@@ -21,7 +22,7 @@ def _source(checkout: Checkout, in_place: bool, purpose: str) -> Iterator[tuple[
     if in_place:
         yield checkout, "the working tree"
         return
-    with checks.committed_tree(checkout, purpose) as head:
+    with worktrees.committed(checkout, purpose) as head:
         yield head, f"commit {checkout.short_commit()}"
 
 
@@ -49,15 +50,10 @@ def verify_boilerplate(
         boilerplate.verify_boilerplate(source.root, boilerplate_dir, skips, what=what)
 
 
-def _tools(c: Context, step: str) -> list[str]:
-    """The pinned tools ``step`` needs with the configured import settings."""
-    return codegen.tools_for(step, codegen.ImportSettings.from_config(c.config.kstasks.imports))
-
-
 @task(name="verify-imports", help={"repo": REPO_HELP, "in-place": IN_PLACE_HELP})
 def verify_imports(c: Context, repo: str | None = None, in_place: bool = False) -> None:
     """Fail, naming each Go file, when imports are out of order (make verify-imports)."""
-    t = target(c, repo, _tools(c, "imports"))
+    t = target(c, repo, needed_tools("imports"))
     with _source(t.checkout, in_place, "verify-imports") as (source, what):
         checks.verify_imports(
             source.root, source, t.imports, t.toolbox, what=what, fix_command=f"{program_name()} imports"
@@ -72,10 +68,16 @@ def verify_modules(c: Context, repo: str | None = None, in_place: bool = False) 
         checks.verify_modules(source.root, what=what, fix_command=f"{program_name()} modules")
 
 
-@task(help={"repo": REPO_HELP})
-def verify(c: Context, repo: str | None = None) -> None:
+@task(
+    help={
+        "repo": REPO_HELP,
+        "no-cache": "verify-codegen regenerates even when this tree, settings and tools passed before.",
+    }
+)
+def verify(c: Context, repo: str | None = None, no_cache: bool = False) -> None:
     """Every check of the CI verify job on the commit; all run, each reported; fails if any failed."""
-    t = target(c, repo, _tools(c, "all-generated"))
+    t = target(c, repo, needed_tools("all-generated"))
+    settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     suite.verify_all(
         suite.Suite(
             checkout=t.checkout,
@@ -85,6 +87,7 @@ def verify(c: Context, repo: str | None = None) -> None:
             ignore_go_version=t.ignore_go_version,
             graph=str(t.config["release"]["graph"]),
             program=program_name(),
+            fingerprint=None if no_cache else verifycache.fingerprinter(t.layout, settings),
         )
     )
 

@@ -14,7 +14,7 @@ from kstasks.repo import Checkout, find_checkout, resolve_root
 from kstasks.tasks.common import REPO_HELP, Target, project_dir, start, target, toolbox, writing
 
 
-def _needed(step: str, c: Context | None = None) -> Callable[[dict[str, Any]], list[str]]:
+def needed_tools(step: str, c: Context | None = None) -> Callable[[dict[str, Any]], list[str]]:
     """The tools ``step`` needs with the checkout's settings (no kustomize where CRDs are copied).
     ``c`` is accepted for callers of the former signature and not used."""
 
@@ -36,7 +36,7 @@ def tools(c: Context, name: list[str] | None = None, repo: str | None = None) ->
     """Install the pinned Go tools the checkout uses into the shared versioned cache (and check them)."""
 
     def wanted(config: dict[str, Any]) -> list[str]:
-        return list(name or [*_needed("all-generated")(config), "helm", "ko"])
+        return list(name or [*needed_tools("all-generated")(config), "helm", "ko"])
 
     base = start(c)
     if (
@@ -56,7 +56,7 @@ def tools(c: Context, name: list[str] | None = None, repo: str | None = None) ->
 @task(help={"repo": REPO_HELP})
 def manifests(c: Context, repo: str | None = None) -> None:
     """CRD, RBAC and webhook YAML from the API types, and the CRD bundle (make manifests)."""
-    t = target(c, repo, _needed("manifests"))
+    t = target(c, repo, needed_tools("manifests"))
     codegen.require_inputs(t.checkout, t.layout, "manifests")
     with writing(t, "manifests"):
         codegen.run_manifests(t.checkout, t.layout, t.toolbox)
@@ -65,7 +65,7 @@ def manifests(c: Context, repo: str | None = None) -> None:
 @task(help={"repo": REPO_HELP})
 def generate(c: Context, repo: str | None = None) -> None:
     """DeepCopy methods for the API types (make generate)."""
-    t = target(c, repo, _needed("generate"))
+    t = target(c, repo, needed_tools("generate"))
     codegen.require_inputs(t.checkout, t.layout, "generate")
     with writing(t, "generate"):
         codegen.run_generate(t.checkout, t.layout, t.toolbox)
@@ -74,7 +74,7 @@ def generate(c: Context, repo: str | None = None) -> None:
 @task(help={"repo": REPO_HELP})
 def codegenclients(c: Context, repo: str | None = None) -> None:
     """Clientset, listers and informers under pkg/generated, then imports (make codegenclients)."""
-    t = target(c, repo, _needed("codegenclients"))
+    t = target(c, repo, needed_tools("codegenclients"))
     codegen.require_inputs(t.checkout, t.layout, "codegenclients")
     with writing(t, "codegenclients"):
         codegen.run_codegenclients(
@@ -90,7 +90,7 @@ def codegenclients(c: Context, repo: str | None = None) -> None:
 @task(help={"repo": REPO_HELP})
 def imports(c: Context, repo: str | None = None) -> None:
     """Order Go imports: std, other, k8s.io, openshift, kubeflex, module (make imports)."""
-    t = target(c, repo, _needed("imports"))
+    t = target(c, repo, needed_tools("imports"))
     with writing(t, "imports"):
         codegen.run_imports(t.checkout, t.imports, t.toolbox, ignore_go_version=t.ignore_go_version)
 
@@ -117,7 +117,7 @@ def _generate_all(t: Target) -> Callable[[Checkout], None]:
 )
 def all_generated(c: Context, repo: str | None = None, force: bool = False) -> None:
     """Every generated file: manifests, generate, codegenclients (make all-generated)."""
-    t = target(c, repo, _needed("all-generated"))
+    t = target(c, repo, needed_tools("all-generated"))
     codegen.require_inputs(t.checkout, t.layout, "all-generated")
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     with writing(t, "all-generated"):

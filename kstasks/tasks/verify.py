@@ -6,7 +6,7 @@ from invoke import Collection, task
 from invoke.context import Context
 
 from kstasks import verify, verifycache
-from kstasks.tasks.codegen import _generate_all, _needed
+from kstasks.tasks.codegen import _generate_all, needed_tools
 from kstasks.tasks.common import REPO_HELP, program_name, target
 
 
@@ -27,7 +27,7 @@ def verify_codegen(
     no_cache: bool = False,
 ) -> None:
     """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
-    t = target(c, repo, _needed("all-generated", c))
+    t = target(c, repo, needed_tools("all-generated", c))
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     verify.verify_codegen(
         t.checkout,
