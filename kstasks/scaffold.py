@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from importlib import resources
 from pathlib import Path
 
-from kstasks import __version__, noxsessions, runner, verifycache
+from kstasks import __version__, boilerplate, noxsessions, runner, verifycache
 
 FILES = {
     "tasks.py": "tasks.py",
@@ -45,10 +46,22 @@ def init_checkout(root: Path, *, force: bool = False) -> list[Path]:
             f"{', '.join(existing)} already exist in {root}",
             "Pass --force to overwrite them.",
         )
+    headers = boilerplate.load_templates(root / boilerplate.BOILERPLATE_DIR)
     written = []
     for dest, name in FILES.items():
         path = root / dest
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(template(name))
+        path.write_text(with_license_header(template(name), dest, headers))
         written.append(path)
     return written
+
+
+def with_license_header(text: str, dest: str, headers: dict[str, list[str]]) -> str:
+    """``text`` under the checkout's license header for files of its kind (so verify-boilerplate
+    passes on what init wrote), with YEAR as this year; unchanged where the checkout has none."""
+    key = boilerplate.template_key(Path(dest).name, headers)
+    if key is None:
+        return text
+    year = str(datetime.date.today().year)
+    header = "\n".join(line.replace("YEAR", year) for line in headers[key]).rstrip("\n")
+    return f"{header}\n\n{text}"

@@ -156,11 +156,7 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
         print(f"wrote {path.relative_to(checkout.root)}: {', '.join(added)}")
     else:
         print(f"{path.relative_to(checkout.root)}: nothing to add")
-    graph_path = versions_graph.write_discovered(checkout.root, graph_name, force=force)
-    if graph_path is not None:
-        print(
-            f"wrote {graph_name}: the version references found (review it; give known disagreements a reason)"
-        )
+    versions_graph.write_discovered(checkout.root, graph_name, force=force)
 
 
 def collection() -> Collection:
