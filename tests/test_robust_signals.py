@@ -75,7 +75,7 @@ def test_sigterm_during_verify_codegen_removes_its_worktree(sample_repo: Path, t
     env = driver_env(tmp_path)
     env.pop("XDG_CACHE_HOME")  # the real task needs the installed tools
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kstasks", "verify-codegen", "--repo", str(sample_repo)],
+        [sys.executable, "-m", "kstasks", "verify-codegen", "--no-cache", "--repo", str(sample_repo)],
         cwd=sample_repo,
         env=env,
         stdout=subprocess.PIPE,
