@@ -44,8 +44,8 @@ class Artifact:
     """A regex (with a ``version`` group) for mentions of it anywhere; derived when empty."""
 
     def tag(self, version: ReleaseVersion) -> str:
-        """The tag this artifact carries for ``version``."""
-        return version.tag if self.v_prefix else version.text
+        """The registry tag this artifact carries for ``version`` (build metadata's ``+`` as ``_``)."""
+        return f"v{version.registry_tag}" if self.v_prefix else version.registry_tag
 
     def mention_pattern(self) -> re.Pattern[str]:
         """How a versioned mention of this artifact looks in any file."""

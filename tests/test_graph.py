@@ -193,3 +193,12 @@ def test_tables_sort_by_file_then_numeric_line(tmp_path: Path) -> None:
     assert lines == [9, 10, 11, 12, 13]
     table = vgraph.format_table(rows).splitlines()
     assert [line.split()[1] for line in table[1:]] == [f"{file}:{line}" for file, line in places]
+
+
+def test_an_artifacts_registry_tag_writes_build_metadata_as_helm_does() -> None:
+    from kstasks.graph import Artifact
+    from kstasks.versions import parse_release_version
+
+    version = parse_release_version("0.31.0+build.7")
+    assert Artifact("c", "chart", "core-chart", "oci://r").tag(version) == "0.31.0_build.7"
+    assert Artifact("i", "image", "app", "r", v_prefix=True).tag(version) == "v0.31.0_build.7"
