@@ -111,21 +111,12 @@ class Suite:
     ignore_go_version: bool
     graph: str
     """The version-reference graph file (``kstasks.release.graph``)."""
+    generate_all: verify.GenerateAll
+    """all-generated with these settings, for verify-codegen's worktree."""
     program: str = "kstasks"
     boilerplate_dir: str = boilerplate.BOILERPLATE_DIR
     fingerprint: verifycache.Fingerprint | None = None
     """How verify-codegen recognises a tree that passed before (None: always regenerate)."""
-
-    def generate_all(self, checkout: Checkout) -> None:
-        """all-generated with these settings, for verify-codegen's worktree."""
-        codegen.run_all_generated(
-            checkout,
-            self.layout,
-            self.toolbox,
-            self.imports,
-            ignore_go_version=self.ignore_go_version,
-            via=self.layout.clients_via,
-        )
 
 
 def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:

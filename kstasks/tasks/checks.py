@@ -10,7 +10,7 @@ from invoke.context import Context
 
 from kstasks import boilerplate, checks, suite, verifycache, worktrees
 from kstasks.repo import Checkout
-from kstasks.tasks.codegen import needed_tools
+from kstasks.tasks.codegen import generate_all_for, needed_tools
 from kstasks.tasks.common import REPO_HELP, program_name, target
 
 IN_PLACE_HELP = "Check the working tree's files as they are (uncommitted edits included); nothing is written."
@@ -86,6 +86,7 @@ def verify(c: Context, repo: str | None = None, no_cache: bool = False) -> None:
             imports=t.imports,
             ignore_go_version=t.ignore_go_version,
             graph=str(t.config["release"]["graph"]),
+            generate_all=generate_all_for(t),
             program=program_name(),
             fingerprint=None if no_cache else verifycache.fingerprinter(t.layout, settings),
         )

@@ -95,7 +95,7 @@ def imports(c: Context, repo: str | None = None) -> None:
         codegen.run_imports(t.checkout, t.imports, t.toolbox, ignore_go_version=t.ignore_go_version)
 
 
-def _generate_all(t: Target) -> Callable[[Checkout], None]:
+def generate_all_for(t: Target) -> Callable[[Checkout], None]:
     """all-generated with ``t``'s settings, for any checkout (verify-codegen's worktree copy)."""
 
     def generate_all(checkout: Checkout) -> None:
@@ -121,7 +121,7 @@ def all_generated(c: Context, repo: str | None = None, force: bool = False) -> N
     codegen.require_inputs(t.checkout, t.layout, "all-generated")
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     with writing(t, "all-generated"):
-        stamp.run_unless_current(t.checkout, t.layout, settings, _generate_all(t), force=force)
+        stamp.run_unless_current(t.checkout, t.layout, settings, generate_all_for(t), force=force)
 
 
 @task(name="verify-go-versions", help={"repo": REPO_HELP})

@@ -6,7 +6,7 @@ from invoke import Collection, task
 from invoke.context import Context
 
 from kstasks import verify, verifycache
-from kstasks.tasks.codegen import _generate_all, needed_tools
+from kstasks.tasks.codegen import generate_all_for, needed_tools
 from kstasks.tasks.common import REPO_HELP, program_name, target
 
 
@@ -32,7 +32,7 @@ def verify_codegen(
     verify.verify_codegen(
         t.checkout,
         t.layout.verify_paths,
-        _generate_all(t),
+        generate_all_for(t),
         in_place=in_place,
         worktree=worktree,
         fingerprint=None if no_cache else verifycache.fingerprinter(t.layout, settings),
