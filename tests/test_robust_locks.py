@@ -112,3 +112,34 @@ def test_bad_wait_setting_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(Exit) as caught:
         locks.wait_limit()
     assert caught.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("all-generated", "--force"),
+        ("manifests",),
+        ("imports",),
+        ("chart", "--image", "example.com/controller-manager:v1.0.0"),
+        ("package-charts", "--version", "0.99.0", "--skip-dependency-update"),
+        ("release-prepare", "0.99.0"),
+    ],
+    ids=lambda args: args[0],
+)
+def test_every_task_that_writes_a_checkout_takes_its_lock(sample_repo: Path, args: tuple[str, ...]) -> None:
+    import os
+
+    from tests.conftest import kstasks
+
+    before = git_status(sample_repo)
+    with locks.checkout_lock(sample_repo, "a test holding it"):
+        result = kstasks(*args, "--repo", str(sample_repo), cwd=sample_repo, env={"KSTASKS_LOCK_WAIT": "0"})
+    assert result.returncode == 2, result.stderr
+    assert f"is being written by a test holding it (pid {os.getpid()})" in result.stderr
+    assert git_status(sample_repo) == before  # it wrote nothing
+
+
+def git_status(repo: Path) -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout

@@ -85,15 +85,16 @@ def package_charts(
     release = parse_release_version(version)
     t = target(c, repo, ["kustomize", "helm"])
     config = t.config
-    publish.package_release_charts(
-        t.checkout,
-        chart.ChartLayout.from_config(config["chart"]),
-        t.toolbox,
-        release,
-        release_images(config),
-        _dist(config, t.checkout, dist),
-        skip_dependency_update=skip_dependency_update,
-    )
+    with writing(t, "package-charts"):
+        publish.package_release_charts(
+            t.checkout,
+            chart.ChartLayout.from_config(config["chart"]),
+            t.toolbox,
+            release,
+            release_images(config),
+            _dist(config, t.checkout, dist),
+            skip_dependency_update=skip_dependency_update,
+        )
 
 
 @task(
