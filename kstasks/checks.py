@@ -11,11 +11,10 @@ from __future__ import annotations
 import difflib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from kstasks import codegen, golang, runner
+from kstasks import codegen, golang, runner, scratch
 from kstasks.repo import Checkout
 from kstasks.tools import Toolbox
 
@@ -110,7 +109,10 @@ def verify_modules(source: Path, *, what: str = "the checkout", fix_command: str
     """Exit 1 naming go.mod/go.sum (with the diff) when ``go mod tidy`` would change them."""
     if not (source / "go.mod").is_file():
         raise runner.usage_error(f"{source} has no go.mod", "Run this in a Go module.")
-    with tempfile.TemporaryDirectory(prefix="kstasks-modules-") as temp:
+    if runner.options.dry:
+        print(f"verify-modules: dry run: go mod tidy would run on a copy of {what}; nothing was checked")
+        return
+    with scratch.directory("modules") as temp:
         copy_go_sources(source, Path(temp))
         drift = module_drift(Path(temp))
     if drift:
@@ -133,7 +135,7 @@ def verify_imports(
     fix_command: str = "kstasks imports",
 ) -> None:
     """Exit 1 naming each Go file (with the diff) whose imports are out of order or not gofmt'ed."""
-    with tempfile.TemporaryDirectory(prefix="kstasks-imports-") as temp:
+    with scratch.directory("imports") as temp:
         copy_go_sources(source, Path(temp))
         drift = import_drift(Path(temp), checkout, imports, toolbox)
     if drift:

@@ -18,6 +18,8 @@ from invoke.exceptions import Exit, ParseError
 from kstasks import __version__, guard, runner
 
 CONFIG_NAMES = ("invoke.yaml", "invoke.yml", "invoke.json")
+BROKEN_PIPE = 141
+"""Exit code when the reader of stdout went away (128 + SIGPIPE, as the shell reports it)."""
 
 
 def find_project_config(start: Path) -> Path | None:
@@ -122,7 +124,7 @@ def main() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
-        sys.exit(0)
+        sys.exit(BROKEN_PIPE)  # a task's output was cut short: not a success (--list alone ends with 0)
     except BaseException as error:
         converted = guard.as_exit(error)
         if converted is error:

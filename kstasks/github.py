@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from invoke.exceptions import Exit
 
 from kstasks import network, runner
+from kstasks.registry import is_loopback
 from kstasks.versions import ReleaseVersion, parse_release_version
 
 DEFAULT_API = "https://api.github.com"
@@ -38,6 +39,11 @@ def api_base(option: str | None = None) -> str:
         raise runner.usage_error(
             f"the GitHub API URL {base!r} is not an http(s) URL",
             "Fix --api-url or GITHUB_API_URL (e.g. https://api.github.com).",
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        raise runner.usage_error(
+            f"the GitHub API URL {base!r} is plain HTTP to another machine (a token would travel in clear)",
+            "Use https:// (plain HTTP is accepted only for this machine's loopback addresses).",
         )
     return base
 

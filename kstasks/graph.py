@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kstasks import fsutil, runner
@@ -137,6 +137,19 @@ def _fail(source: str, problem: str) -> runner.Exit:
 
 def parse_graph(data: Mapping[str, Any], source: str) -> Graph:
     """A graph from its YAML data; exit 2 on anything malformed."""
+    try:
+        return _parse_graph(data, source)
+    except (AttributeError, TypeError, ValueError) as err:  # a list or number where a mapping belongs
+        raise _fail(source, f"malformed ({type(err).__name__}: {str(err)[:80]})") from err
+
+
+def _outside(file: str) -> bool:
+    """Whether a reference's file is absolute or climbs out of the checkout."""
+    path = PurePosixPath(file)
+    return path.is_absolute() or ".." in path.parts
+
+
+def _parse_graph(data: Mapping[str, Any], source: str) -> Graph:
     artifacts = {}
     for key, value in (data.get("artifacts") or {}).items():
         if value.get("kind") not in ("image", "chart"):
@@ -164,6 +177,8 @@ def parse_graph(data: Mapping[str, Any], source: str) -> Graph:
         )
         if spec.artifact not in artifacts:
             raise _fail(source, f"reference {spec.id!r} names unknown artifact {spec.artifact!r}")
+        if _outside(spec.file):
+            raise _fail(source, f"reference {spec.id!r}: {spec.file[:80]!r} is outside the checkout")
         if not spec.file or bool(spec.yaml_path) == bool(spec.pattern):
             raise _fail(source, f"reference {spec.id!r} needs a file and exactly one of yaml_path or pattern")
         if spec.set not in SET_CHOICES:
@@ -226,7 +241,11 @@ def load_graph(root: Path, name: str) -> Graph:
     """
     path = root / name
     if path.is_file():
-        graph = _parse_text(path.read_text(), str(name))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise _fail(str(name), "not UTF-8 text") from err
+        graph = _parse_text(text, str(name))
         graph.file = str(name)
         return graph
     bundled = bundled_graph()

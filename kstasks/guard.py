@@ -93,7 +93,20 @@ _OS_PROBLEMS = {
     errno.EDQUOT: ("write", "disk quota exceeded", "Free space within your quota and run again."),
     errno.EACCES: ("access", "permission denied", _PERMISSIONS),
     errno.EPERM: ("access", "operation not permitted", _PERMISSIONS),
+    errno.ENOTDIR: (
+        "use",
+        "a part of that path is a file, not a directory",
+        "Move that file out of the way and run again.",
+    ),
+    errno.ENOENT: (
+        "use",
+        "no such file or directory",
+        "Check that the path (and HOME, XDG_CACHE_HOME, TMPDIR) names a directory that exists.",
+    ),
 }
+
+_CONFIG_ERRORS = ("YAMLError", "JSONDecodeError", "UnknownFileType", "AmbiguousMergeError")
+"""Errors of a settings file itself (Invoke's loading and merging of invoke.yaml/.json)."""
 
 
 def os_problem(error: OSError) -> Exit | None:
@@ -139,8 +152,11 @@ def as_exit(error: BaseException) -> BaseException:
     known = os_problem(error) if isinstance(error, OSError) else None
     if known is not None:
         return known
-    if any(cls.__name__ == "YAMLError" for cls in type(error).__mro__):
-        return runner.usage_error(f"a settings file is not valid YAML: {_one_line(error)}", "Fix that file.")
+    if any(cls.__name__ in _CONFIG_ERRORS for cls in type(error).__mro__):
+        return runner.usage_error(
+            f"a settings file (invoke.yaml/.json, -f) is malformed: {_one_line(error)}",
+            "Fix that file: the kstasks section is a mapping of mappings (see kstasks/settings.py).",
+        )
     if isinstance(error, Exception) and not debugging():
         return unexpected(error)
     return error

@@ -10,10 +10,12 @@ even after SIGKILL. Taking the same checkout's lock again in the same process is
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -38,13 +40,24 @@ def lock_file(root: Path) -> Path:
     ):
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if os.access(directory, os.W_OK):
+            if _private(directory):
                 return directory / name
         except OSError:
             continue
     raise runner.usage_error(
         f"no writable place for the lock of {root} (kstasks' cache and TMPDIR are read-only)",
         "Make ~/.cache/kstasks (or XDG_CACHE_HOME) writable.",
+    )
+
+
+def _private(directory: Path) -> bool:
+    """Whether ``directory`` is a real directory of ours that we can write (not another user's, in /tmp)."""
+    info = os.lstat(directory)
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid == os.getuid()
+        and not info.st_mode & stat.S_IWOTH
+        and os.access(directory, os.W_OK)
     )
 
 
@@ -112,7 +125,14 @@ def checkout_lock(root: Path, what: str, *, wait: float | None = None) -> Iterat
         finally:
             _held[path] -= 1
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as err:
+        if err.errno != errno.ELOOP:
+            raise
+        raise runner.usage_error(
+            f"the lock file {path} is a symbolic link (it is never followed)", "Remove it and run again."
+        ) from err
     try:
         _acquire(fd, path, root, what, wait_limit() if wait is None else wait)
         os.ftruncate(fd, 0)

@@ -171,6 +171,9 @@ def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
 
 def verify_all(suite: Suite) -> list[Outcome]:
     """Run every check on the committed content; exit 1/2 as :func:`conclude` says."""
+    if runner.options.dry:
+        print(f"verify: dry run: {', '.join(ORDER)} would run on the commit; nothing was checked")
+        return []
     started = time.monotonic()
     with worktrees.committed(suite.checkout, "verify") as head:
         commit = suite.checkout.short_commit()

@@ -276,6 +276,9 @@ def verify_codegen(
             if worktree
             else f"commit {checked[:12]} (in an isolated worktree)"
         )
+    if runner.options.dry:
+        print(f"verify-codegen: dry run: {what} would be regenerated and compared; nothing was checked")
+        return drift
     if drift.verified_before:
         print(f"verify-codegen: {what}: verified before (nothing it depends on changed; --no-cache rechecks)")
         return drift

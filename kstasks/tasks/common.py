@@ -17,7 +17,7 @@ from typing import Any
 
 from invoke.context import Context
 
-from kstasks import checkoutconfig, locks, runner
+from kstasks import checkoutconfig, locks, runner, settingscheck
 from kstasks.codegen import ImportSettings, Layout
 from kstasks.pins import Discovery
 from kstasks.repo import Checkout, find_checkout
@@ -112,6 +112,7 @@ def target(c: Context, repo: str | None, tools: ToolList) -> Target:
     base = start(c)
     checkout = find_checkout(repo, base.get("repo"), config_dir=project_dir(c))
     config, layers = checkout_config(c, checkout)
+    settingscheck.check(config, checkout.root)
     names = tools(config) if callable(tools) else list(tools)
     box = Toolbox(
         config["versions"],
