@@ -92,7 +92,7 @@ def verify_contextual_logging(
     if update and not runner.options.dry:
         target.parent.mkdir(parents=True, exist_ok=True)
         fsutil.write_if_changed(target, report.encode())
-    allowed = target.read_text() if target.is_file() else ""
+    allowed = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
     verdict = compare(report, allowed)
     if not verdict.ok and not runner.options.dry:
         raise runner.stop(

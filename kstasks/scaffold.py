@@ -46,6 +46,13 @@ def init_checkout(root: Path, *, force: bool = False) -> list[Path]:
             f"{', '.join(existing)} already exist in {root}",
             "Pass --force to overwrite them.",
         )
+    for dest in FILES:
+        blocked = [p for p in (root / dest).parents if p != root and p.is_relative_to(root) and p.exists()]
+        if any(not p.is_dir() for p in blocked):
+            raise runner.usage_error(
+                f"{dest} cannot be written: {next(p for p in blocked if not p.is_dir())} is a file",
+                "Move that file out of the way; nothing was written.",
+            )
     headers = boilerplate.load_templates(root / boilerplate.BOILERPLATE_DIR)
     written = []
     for dest, name in FILES.items():

@@ -27,3 +27,14 @@ def test_without_a_template_the_files_are_written_as_they_are(sample_repo: Path)
     written = scaffold.init_checkout(sample_repo)
     tasks_py = next(path for path in written if path.name == "tasks.py")
     assert tasks_py.read_text() == scaffold.template("tasks.py")
+
+
+def test_a_file_in_the_way_stops_init_before_it_writes_anything(sample_repo: Path) -> None:
+    import pytest
+    from invoke.exceptions import Exit
+
+    (sample_repo / ".github").write_text("not a directory\n")
+    with pytest.raises(Exit) as caught:
+        scaffold.init_checkout(sample_repo)
+    assert caught.value.code == 2
+    assert not (sample_repo / "tasks.py").exists() and not (sample_repo / "noxfile.py").exists()
