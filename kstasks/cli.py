@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from invoke import Argument, Program
@@ -115,11 +116,23 @@ def adopt_invoke(program_class: type[Program] = Program) -> None:
     program_class._kstasks_adopted = True  # type: ignore[attr-defined]
 
 
+def help_first(argv: list[str], task_names: Iterable[str]) -> list[str]:
+    """``TASK ... --help`` as ``--help TASK``, so that a task's positional argument (a release
+    version) cannot swallow the flag."""
+    names = set(task_names)
+    for index, arg in enumerate(argv[1:], 1):
+        if arg in names:
+            rest = argv[index + 1 :]
+            return [*argv[:index], "--help", arg] if ("--help" in rest or "-h" in rest) else argv
+    return argv
+
+
 def main() -> None:
     """Console entry point."""
     try:
         from kstasks.tasks import ns
 
+        sys.argv = help_first(sys.argv, ns.task_names)
         KstasksProgram(name="kstasks", binary="kstasks", namespace=ns, version=__version__).run()
         sys.stdout.flush()
     except BrokenPipeError:

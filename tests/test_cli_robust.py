@@ -158,3 +158,18 @@ def test_invoke_list_into_a_closed_pipe_ends_quietly() -> None:
     finally:
         os.close(write_end)
     assert result.returncode == 0 and result.stderr == ""
+
+
+def test_a_tasks_help_is_shown_even_where_it_takes_a_positional_version(tmp_path: Path) -> None:
+    from kstasks.cli import help_first
+
+    result = kstasks("release-prepare", "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: kstasks" in result.stdout and "release-prepare" in result.stdout
+    assert help_first(["kstasks", "-q", "verify-release", "-h"], ["verify-release"]) == [
+        "kstasks",
+        "-q",
+        "--help",
+        "verify-release",
+    ]
+    assert help_first(["kstasks", "versions", "--json"], ["versions"]) == ["kstasks", "versions", "--json"]
