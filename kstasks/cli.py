@@ -61,6 +61,8 @@ class KstasksProgram(Program):
         """Invoke's flags, plus -v as --echo and -q as --hide=err (what the tasks read)."""
         super().update_config(merge=False)
         run = {}
+        if self.args.verbose.value and self.args.quiet.value:
+            raise runner.usage_error("-v/--verbose and -q/--quiet exclude each other", "Pass one of them.")
         if self.args.verbose.value:
             run["echo"] = True
         elif self.args.quiet.value:

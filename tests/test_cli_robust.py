@@ -173,3 +173,8 @@ def test_a_tasks_help_is_shown_even_where_it_takes_a_positional_version(tmp_path
         "verify-release",
     ]
     assert help_first(["kstasks", "versions", "--json"], ["versions"]) == ["kstasks", "versions", "--json"]
+
+
+def test_quiet_and_verbose_together_are_bad_input(sample_repo: Path) -> None:
+    result = kstasks("-q", "-v", "verify-go-versions", "--repo", str(sample_repo), cwd=sample_repo)
+    assert result.returncode == 2 and "exclude each other" in result.stderr
