@@ -128,28 +128,33 @@ def _working_tree_repository(git_root: Path, tree: Path) -> None:
 
 
 def _check_tree(
-    tree: Path,
-    copy_root: Path,
+    git_root: Path,
+    checkout: Checkout,
     paths: Sequence[str],
     generate_all: GenerateAll,
     fingerprint: verifycache.Fingerprint | None,
     what: str,
+    *,
+    mark_missing: bool,
 ) -> Drift:
-    """Regenerate the tree at ``copy_root`` (a commit checked out at ``tree``) unless its digest
-    passed before; how its derived files differ from that commit. A clean result is recorded."""
-    copy = load_checkout(copy_root)
-    digest = fingerprint(copy) if fingerprint is not None else ""
+    """Regenerate ``checkout`` (in the work tree at ``git_root``) unless its digest passed before;
+    how its derived files differ from the commit. A clean result is recorded. ``mark_missing``
+    adds new files with --intent-to-add so the diff shows them (only in kstasks' own copies)."""
+    digest = fingerprint(checkout) if fingerprint is not None else ""
     if digest and verifycache.verified_before(digest):
         return Drift(verified_before=True)
-    generate_all(copy)
-    drift = classify(_status(tree, copy_root, paths))
+    generate_all(checkout)
+    drift = classify(_status(git_root, checkout.root, paths))
     if not drift.clean:
-        if drift.missing:
+        if drift.missing and mark_missing:
             runner.run(
-                ["git", "add", "--intent-to-add", "--", *drift.missing], cwd=copy_root, query=True, quiet=True
+                ["git", "add", "--intent-to-add", "--", *drift.missing],
+                cwd=checkout.root,
+                query=True,
+                quiet=True,
             )
         drift.diff = runner.run(
-            ["git", "diff", "--", *paths], cwd=copy_root, capture=True, query=True, quiet=True
+            ["git", "diff", "--", *paths], cwd=checkout.root, capture=True, query=True, quiet=True
         ).stdout
     elif digest and not runner.options.dry:
         verifycache.record(digest, what)
@@ -183,7 +188,10 @@ def check_isolated(
                 if uncommitted:
                     runner.warn(uncommitted_warning(uncommitted))
             checked = "worktree" if worktree else head
-            return _check_tree(tree, copy_root, paths, generate_all, fingerprint, checked), checked
+            drift = _check_tree(
+                tree, load_checkout(copy_root), paths, generate_all, fingerprint, checked, mark_missing=True
+            )
+            return drift, checked
         finally:
             if not worktree:
                 worktrees.remove(git_root, tree)
@@ -231,18 +239,9 @@ def check_in_place(
             code=runner.USAGE,
             details="\n".join(f"  {code} {path}" for code, path in before),
         )
-    digest = fingerprint(checkout) if fingerprint is not None else ""
-    if digest and verifycache.verified_before(digest):
-        return Drift(verified_before=True)
-    generate_all(checkout)
-    drift = classify(_status(git_root, checkout.root, paths))
-    if not drift.clean:
-        drift.diff = runner.run(
-            ["git", "diff", "--", *paths], cwd=checkout.root, capture=True, query=True, quiet=True
-        ).stdout
-    elif digest and not runner.options.dry:
-        verifycache.record(digest, "working tree")
-    return drift
+    return _check_tree(
+        git_root, checkout, paths, generate_all, fingerprint, "working tree", mark_missing=False
+    )
 
 
 def verify_codegen(
