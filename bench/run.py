@@ -26,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 sys.path.insert(0, str(PROJECT))
 
-from kstasks import settings, tools  # noqa: E402
+from kstasks.project import settings  # noqa: E402
+from kstasks.toolchain import tools  # noqa: E402
 
 
 @dataclass
@@ -54,7 +55,7 @@ def baseline_env(work: Path) -> dict[str, str]:
     """The tool paths the baseline script takes, at kstasks' pins."""
     box = tools.Toolbox(settings.defaults()["versions"])
     box.install_all(["controller-gen", "kustomize", "code-generator", "yq", "ko"])
-    imports = os.environ.get("OPENSHIFT_GOIMPORTS") or f"{sys.executable} -m kstasks.goimports"
+    imports = os.environ.get("OPENSHIFT_GOIMPORTS") or f"{sys.executable} -m kstasks.codegen.goimports"
     return {
         "CONTROLLER_GEN": str(box.binary("controller-gen")),
         "KUSTOMIZE": str(box.binary("kustomize")),
@@ -65,7 +66,7 @@ def baseline_env(work: Path) -> dict[str, str]:
         "KO": str(box.binary("ko")),
         "CONTROLLER_MANAGER_IMAGE": "ghcr.io/kubestellar/kubestellar/controller-manager:v0.24.0",
         "VERIFY_BOILERPLATE": os.environ.get("VERIFY_BOILERPLATE")
-        or f"{sys.executable} -m kstasks.boilerplate",
+        or f"{sys.executable} -m kstasks.checks.boilerplate",
         "PYTHONPATH": str(PROJECT),
     }
 

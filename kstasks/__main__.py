@@ -1,5 +1,5 @@
 """``python -m kstasks``: the kstasks command."""
 
-from kstasks.cli import main
+from kstasks.tasks.program import main
 
 main()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import runner
+from kstasks.core import context
 from tests.servers import free_port, git, make_cli_source
 
 __all__ = ["free_port", "git", "make_cli_source"]
@@ -47,15 +47,10 @@ def sample_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _reset_runner() -> Iterator[None]:
-    """Each test starts with a runner that is not in dry-run mode and knows no secrets."""
-    runner.options.dry = False
-    runner.options.level = "verbose"
-    runner.options.secrets.clear()
-    runner.options.preamble.clear()
-    yield
-    runner.options.dry = False
-    runner.options.secrets.clear()
+def _run_context() -> Iterator[None]:
+    """Each test runs in a run context of its own: verbose, not dry, knowing no secrets."""
+    with context.running(level="verbose"):
+        yield
 
 
 def kstasks(

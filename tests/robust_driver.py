@@ -16,7 +16,7 @@ from pathlib import Path
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import locks, runner, scratch
+from kstasks.core import locks, output, runner, scratch
 from kstasks.tasks import OUTPUT_SETTING, guarded
 
 
@@ -114,11 +114,11 @@ def readonly(c: Context, path: str) -> None:
 @task
 def steps(c: Context) -> None:
     """Two steps, a command, a warning and a result."""
-    with runner.step("first step"):
+    with output.step("first step"):
         runner.run(["sh", "-c", "echo tool-stdout; echo tool-stderr >&2"])
-    with runner.step("second step"):
-        runner.say("progress message")
-    runner.warn("something to know")
+    with output.step("second step"):
+        output.say("progress message")
+    output.warn("something to know")
     print("the result")
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import __version__, noxsessions, scaffold, snapshot
+from kstasks import __version__
+from kstasks.project import scaffold, snapshot
+from kstasks.tasks import noxsessions
 from tests.conftest import PROJECT, git, make_sample_repo, tree_digest
 
 

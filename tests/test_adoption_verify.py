@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import golang, settings, stamp, tools, verify, verifycache
-from kstasks.codegen import Layout
-from kstasks.repo import load_checkout
+from kstasks.checks import derived, verifycache
+from kstasks.codegen import stamp
+from kstasks.codegen.layout import Layout
+from kstasks.project import settings
+from kstasks.project.repo import load_checkout
+from kstasks.toolchain import golang, tools
 from tests.conftest import git, kstasks, tree_digest
 
 TYPES = "api/control/v1alpha1/types.go"
@@ -111,7 +114,7 @@ def test_kstasks_and_go_versions_change_the_digest(
 
 def test_the_warning_is_one_line_however_many_files() -> None:
     names = [f"api/v{n}/types.go" for n in range(25)]
-    line = verify.uncommitted_warning(names)
+    line = derived.uncommitted_warning(names)
     assert "\n" not in line and "api/v9/types.go" in line and "and 15 more" in line
 
 

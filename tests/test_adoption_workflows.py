@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
-from kstasks import __version__, noxsessions, scaffold, settings, tools, verifycache
+from kstasks import __version__
+from kstasks.checks import verifycache
+from kstasks.project import scaffold, settings
+from kstasks.tasks import noxsessions
+from kstasks.toolchain import tools
 from tests.conftest import PROJECT
 
 RELEASE = PROJECT / ".github" / "workflows" / "release.yaml"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import boilerplate
+from kstasks.checks import boilerplate
+from kstasks.project import headers
 from tests.conftest import SAMPLE, git, kstasks, tree_digest
 
 GO_TEMPLATE = (SAMPLE / "hack/boilerplate/boilerplate.go.txt").read_text().splitlines()
@@ -56,12 +57,12 @@ def test_header_verdicts(text: str, kind: str, passes: bool) -> None:
 
 def test_file_kinds_are_the_extension_lower_cased_or_the_whole_name() -> None:
     kinds = ["go", "sh", "Makefile", "Dockerfile", "py"]
-    assert boilerplate.template_key("main.go", kinds) == "go"
-    assert boilerplate.template_key("SETUP.PY", kinds) == "py"
-    assert boilerplate.template_key("Makefile", kinds) == "Makefile"
-    assert boilerplate.template_key("Dockerfile.kubectl", kinds) is None
-    assert boilerplate.template_key("Makefile.venv", kinds) is None
-    assert boilerplate.template_key("notes.txt", kinds) is None
+    assert headers.template_key("main.go", kinds) == "go"
+    assert headers.template_key("SETUP.PY", kinds) == "py"
+    assert headers.template_key("Makefile", kinds) == "Makefile"
+    assert headers.template_key("Dockerfile.kubectl", kinds) is None
+    assert headers.template_key("Makefile.venv", kinds) is None
+    assert headers.template_key("notes.txt", kinds) is None
 
 
 def test_skips_match_anywhere_in_the_path(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import build, repo
+from kstasks.devloop import build
+from kstasks.project import repo
 from tests.conftest import git, kstasks
 
 NOW = datetime.datetime(2024, 9, 6, 18, 33, 34, tzinfo=datetime.timezone.utc)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kstasks import settings, tools
+from kstasks.project import settings
+from kstasks.toolchain import tools
 from tests.conftest import free_port, git, kstasks, tree_digest
 from tests.publishing import other_set
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks import chart
-from kstasks.registry import Reference, is_loopback
-from kstasks.versions import parse_release_version, try_parse
+from kstasks.charts import derive, staging
+from kstasks.core.errors import KstasksError
+from kstasks.core.semver import parse_release_version, try_parse
+from kstasks.remote.registry import Reference, is_loopback
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,7 @@ from kstasks.versions import parse_release_version, try_parse
     ],
 )
 def test_makefile_image_sed(image: str, expected: str) -> None:
-    assert chart.makefile_image(image) == expected
+    assert derive.makefile_image(image) == expected
 
 
 MANIFESTS = """\
@@ -57,7 +57,7 @@ roleRef:
 def test_cluster_rbac_names_are_prefixed() -> None:
     import yaml
 
-    docs = list(yaml.safe_load_all(chart.prefix_cluster_rbac(MANIFESTS, "{{.Values.ControlPlaneName}}-")))
+    docs = list(yaml.safe_load_all(derive.prefix_cluster_rbac(MANIFESTS, "{{.Values.ControlPlaneName}}-")))
     assert [d["metadata"]["name"] for d in docs] == [
         "{{.Values.ControlPlaneName}}-kubestellar-manager-role",
         "kubestellar-leader-election-role",
@@ -70,11 +70,11 @@ def test_cluster_rbac_names_are_prefixed() -> None:
 
 def test_values_line_is_set_like_the_workflow_sed() -> None:
     text = '# header\nKUBESTELLAR_VERSION: "0.1.0"  # set by release\nother: 1\n'
-    assert chart.set_yaml_scalar_line(text, "KUBESTELLAR_VERSION", "0.25.0") == (
+    assert staging.set_yaml_scalar_line(text, "KUBESTELLAR_VERSION", "0.25.0") == (
         '# header\nKUBESTELLAR_VERSION: "0.25.0"\nother: 1\n'
     )
-    with pytest.raises(Exit) as caught:
-        chart.set_yaml_scalar_line("other: 1\n", "KUBESTELLAR_VERSION", "1.0.0")
+    with pytest.raises(KstasksError) as caught:
+        staging.set_yaml_scalar_line("other: 1\n", "KUBESTELLAR_VERSION", "1.0.0")
     assert caught.value.code == 2
 
 
@@ -94,7 +94,7 @@ def test_release_versions(text: str, expected: str, channel: str) -> None:
 @pytest.mark.parametrize("text", ["banana", "0.25", "v0.25.0.1", "01.2.3", "", "0.25.0-", "vv1.0.0"])
 def test_invalid_release_versions_exit_2(text: str) -> None:
     assert try_parse(text) is None
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         parse_release_version(text)
     assert caught.value.code == 2
 
@@ -106,5 +106,5 @@ def test_registry_references() -> None:
     remote = Reference.parse("ghcr.io/kubestellar/kubestellar")
     assert remote.plain_http is False and remote.oci() == "oci://ghcr.io/kubestellar/kubestellar"
     assert is_loopback("localhost") and is_loopback("::1") and not is_loopback("10.0.0.1")
-    with pytest.raises(Exit):
+    with pytest.raises(KstasksError):
         Reference.parse("https://example.com/x")

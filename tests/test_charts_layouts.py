@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks import chart
-from kstasks.repo import Checkout
+from kstasks.charts import derive
+from kstasks.core.errors import KstasksError
+from kstasks.project.repo import Checkout
 from tests.conftest import git, kstasks
 
 PREFIX = "{{.Values.ControlPlaneName}}-"
@@ -63,13 +63,13 @@ def test_add_helm_code_as_v021_wrote_it() -> None:
         f"  name: '{PREFIX}ks-role'\nsubjects:\n  - kind: ServiceAccount\n"
         + "".join("---\n" + _configmap(n) for n in range(3, 10))
     )
-    assert chart.add_helm_code(kustomized, PREFIX) == expected
+    assert derive.add_helm_code(kustomized, PREFIX) == expected
 
 
 def test_recipe_reading() -> None:
-    assert "add-helm-code.sh" in chart.makefile_recipe(V021_RECIPE, "chart")
-    assert "add-helm-code.sh" not in chart.makefile_recipe(V024_RECIPE, "chart")
-    assert chart.makefile_recipe(V024_RECIPE, "nope") == ""
+    assert "add-helm-code.sh" in derive.makefile_recipe(V021_RECIPE, "chart")
+    assert "add-helm-code.sh" not in derive.makefile_recipe(V024_RECIPE, "chart")
+    assert derive.makefile_recipe(V024_RECIPE, "nope") == ""
 
 
 @pytest.mark.parametrize(
@@ -80,10 +80,10 @@ def test_name_rewrite_follows_the_makefile(tmp_path: Path, makefile: str, expect
     if makefile:
         (tmp_path / "Makefile").write_text(makefile)
     checkout = Checkout(tmp_path, "example.com/x", None)
-    assert chart.name_rewrite(checkout, chart.ChartLayout()) == expected
-    assert chart.name_rewrite(checkout, chart.ChartLayout(name_rewrite="yq")) == "yq"
-    with pytest.raises(Exit) as caught:
-        chart.name_rewrite(checkout, chart.ChartLayout(name_rewrite="sed"))
+    assert derive.name_rewrite(checkout, derive.ChartLayout()) == expected
+    assert derive.name_rewrite(checkout, derive.ChartLayout(name_rewrite="yq")) == "yq"
+    with pytest.raises(KstasksError) as caught:
+        derive.name_rewrite(checkout, derive.ChartLayout(name_rewrite="sed"))
     assert caught.value.code == 2
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import chart, settings, tools, yqwrite
+from kstasks.charts import derive, yqwrite
+from kstasks.project import settings
+from kstasks.toolchain import tools
 from tests.conftest import git, kstasks, tree_digest
 
 PREFIX = "{{.Values.ControlPlaneName}}-"
@@ -182,7 +184,7 @@ spec:
 
 
 def test_kustomize_text_becomes_yq_bytes() -> None:
-    assert chart.prefix_cluster_rbac(KUSTOMIZED, PREFIX) == YQ_WRITES
+    assert derive.prefix_cluster_rbac(KUSTOMIZED, PREFIX) == YQ_WRITES
 
 
 def test_double_quoted_escapes_as_go_yaml() -> None:
@@ -234,13 +236,13 @@ def test_tricky_resources_give_yq_bytes(tmp_path: Path) -> None:
     )
     expected = makefile_pipeline(kustomize, yq, tmp_path, tmp_path)
     assert "\n      " in built.stdout  # kustomize folded long scalars: the case yq unfolds
-    assert chart.prefix_cluster_rbac(built.stdout, PREFIX).encode() == expected
+    assert derive.prefix_cluster_rbac(built.stdout, PREFIX).encode() == expected
 
 
 @pytest.mark.tools
 def test_chart_writes_the_makefile_bytes(sample_repo: Path) -> None:
     kustomize, yq = _binaries()
-    stripped = chart.makefile_image(IMAGE)
+    stripped = derive.makefile_image(IMAGE)
     subprocess.run(
         [kustomize, "edit", "set", "image", f"controller={stripped}"],
         cwd=sample_repo / "config/manager",

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import checks, runner, suite
+from kstasks.checks import drift, suite
+from kstasks.core import errors, output
 from tests.conftest import git, kstasks, tree_digest
 
 UNORDERED = """{header}
@@ -90,15 +91,15 @@ def test_checks_refuse_a_repository_without_a_commit(tmp_path: Path) -> None:
 
 
 def _ok() -> None:
-    runner.say("fine")
+    output.say("fine")
 
 
 def _fails() -> None:
-    raise runner.stop("something is wrong in x.go", "Fix it.")
+    raise errors.StepFailed("something is wrong in x.go", "Fix it.")
 
 
 def _cannot_run() -> None:
-    raise runner.usage_error("no tool", "Install it.")
+    raise errors.BadInput("no tool", "Install it.")
 
 
 def _crashes() -> None:
@@ -176,6 +177,6 @@ def test_scratch_copy_holds_go_sources_and_module_files_only(tmp_path: Path) -> 
     ):
         (source / relative).parent.mkdir(parents=True, exist_ok=True)
         (source / relative).write_text("x\n")
-    copied = checks.copy_go_sources(source, dest)
+    copied = drift.copy_go_sources(source, dest)
     assert copied == ["a.go", "go.mod", "go.sum", "pkg/b.go", "sub/go.mod"]
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == copied

@@ -161,7 +161,7 @@ def test_invoke_list_into_a_closed_pipe_ends_quietly() -> None:
 
 
 def test_a_tasks_help_is_shown_even_where_it_takes_a_positional_version(tmp_path: Path) -> None:
-    from kstasks.cli import help_first
+    from kstasks.tasks.program import help_first
 
     result = kstasks("release-prepare", "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -5,29 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks import codegen, fsutil, repo, settings
-from kstasks.verify import classify
+from kstasks.checks.derived import classify
+from kstasks.codegen import clients
+from kstasks.codegen.layout import ImportSettings, Layout, tools_for
+from kstasks.core import fsutil
+from kstasks.core.errors import KstasksError
+from kstasks.project import repo, settings
 from tests.conftest import SAMPLE
 
 
 def test_layout_and_imports_from_settings() -> None:
     d = settings.defaults({})
-    layout = codegen.Layout.from_config(d["codegen"])
-    assert layout == codegen.Layout()
-    assert codegen.ImportSettings.from_config(d["imports"]) == codegen.ImportSettings()
+    layout = Layout.from_config(d["codegen"])
+    assert layout == Layout()
+    assert ImportSettings.from_config(d["imports"]) == ImportSettings()
 
 
 def test_unknown_imports_tool_exit_2() -> None:
-    with pytest.raises(Exit) as caught:
-        codegen.ImportSettings.from_config({"tool": "goimports"})
+    with pytest.raises(KstasksError) as caught:
+        ImportSettings.from_config({"tool": "goimports"})
     assert caught.value.code == 2
 
 
 def test_gen_client_arguments_before_v0_30(tmp_path: Path) -> None:
     checkout = repo.load_checkout(SAMPLE)
-    args, staged = codegen.gen_client_arguments(checkout, codegen.Layout(), "v0.28.2", tmp_path)
+    args, staged = clients.gen_client_arguments(checkout, Layout(), "v0.28.2", tmp_path)
     assert args == [
         "--with-watch",
         "--input-pkg-root",
@@ -46,7 +49,7 @@ def test_gen_client_arguments_before_v0_30(tmp_path: Path) -> None:
 
 def test_gen_client_arguments_from_v0_30(tmp_path: Path) -> None:
     checkout = repo.load_checkout(SAMPLE)
-    args, staged = codegen.gen_client_arguments(checkout, codegen.Layout(), "v0.30.3", tmp_path)
+    args, staged = clients.gen_client_arguments(checkout, Layout(), "v0.30.3", tmp_path)
     assert args == [
         "--with-watch",
         "--output-dir",
@@ -60,9 +63,9 @@ def test_gen_client_arguments_from_v0_30(tmp_path: Path) -> None:
 
 
 def test_tools_for_steps() -> None:
-    builtin, real = codegen.ImportSettings(), codegen.ImportSettings(tool="openshift-goimports")
-    assert codegen.tools_for("generate", builtin) == ["controller-gen"]
-    assert codegen.tools_for("all-generated", real)[-1] == "openshift-goimports"
+    builtin, real = ImportSettings(), ImportSettings(tool="openshift-goimports")
+    assert tools_for("generate", builtin) == ["controller-gen"]
+    assert tools_for("all-generated", real)[-1] == "openshift-goimports"
 
 
 def test_write_if_changed(tmp_path: Path) -> None:

@@ -9,16 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import chart, deploy
-from kstasks.repo import load_checkout
-from kstasks.tools import Toolbox
+from kstasks.charts import derive
+from kstasks.devloop import deploy
+from kstasks.project.repo import load_checkout
+from kstasks.toolchain.tools import Toolbox
 from tests.conftest import free_port, kstasks, tree_digest
 
 IMAGE = "registry.example/team/controller-manager:v0.24.0"
 
 
 def kustomize() -> Path:
-    from kstasks.settings import DEFAULTS
+    from kstasks.project.settings import DEFAULTS
 
     return Toolbox(DEFAULTS["versions"]).binary("kustomize")
 
@@ -55,7 +56,7 @@ def test_deploy_manifests_are_the_makefile_pipelines_and_touch_nothing(
     before = tree_digest(sample_repo)
     settings = deploy.DeploySettings(namespace="ks-ns", wds_name="wds9")
     ours = deploy.deploy_manifests(
-        load_checkout(sample_repo), settings, chart.ChartLayout(), kustomize(), IMAGE
+        load_checkout(sample_repo), settings, derive.ChartLayout(), kustomize(), IMAGE
     )
     copy = tmp_path / "copy"
     shutil.copytree(sample_repo, copy)
@@ -206,7 +207,7 @@ def test_install_local_chart_without_kind_exits_2_before_any_work(sample_repo: P
 
 
 def test_makefile_deployment_variables_set_the_deploy_settings() -> None:
-    from kstasks import settings
+    from kstasks.project import settings
 
     d = settings.defaults(
         {

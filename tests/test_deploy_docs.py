@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kstasks import noxdocs
+from kstasks.tasks import noxdocs
 
 
 class Recorder:

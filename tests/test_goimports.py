@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import goimports
-from kstasks.goimports import ImportRules, Unsupported
+from kstasks.codegen import goimports
+from kstasks.codegen.goimports import ImportRules, Unsupported
 
 DATA = Path(__file__).parent / "data" / "goimports"
 RULES = ImportRules("example.com/kssample", ("github.com/kubestellar/kubeflex",))

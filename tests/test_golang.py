@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks import golang
+from kstasks.core.errors import KstasksError
+from kstasks.toolchain import golang
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ def test_parse_go_version(text: str, expected: tuple[int, int, int]) -> None:
 
 
 def test_unreadable_go_version_is_a_usage_error() -> None:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         golang.parse_go_version("no version here")
     assert caught.value.code == 2
 
@@ -53,7 +53,7 @@ def test_makefile_go_version_rule(
 
 def test_verify_go_versions_fails_for_a_newer_go_directive(tmp_path: Path) -> None:
     (tmp_path / "go.mod").write_text("module x\n\ngo 1.99\n")
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         golang.verify_go_versions(tmp_path, ignore=False)
     assert caught.value.code == 1
     assert "IGNORE_GO_VERSION" in caught.value.message

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from invoke.exceptions import Exit
 
-from kstasks import graph as vgraph
+from kstasks.core.errors import KstasksError
+from kstasks.release.graph import check, discover, model, parse, scan, select
 
 NAME = "kstasks-versions.yaml"
 
@@ -63,17 +63,17 @@ def checkout(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def problems_of(root: Path, graph: vgraph.Graph) -> list[vgraph.Problem]:
-    return vgraph.problems(graph, root, vgraph.scan(graph, root), vgraph.tracked_files(root))
+def problems_of(root: Path, graph: model.Graph) -> list[model.Problem]:
+    return check.problems(graph, root, scan.scan(graph, root), scan.tracked_files(root))
 
 
 def test_bundled_graph_only_where_the_layout_matches(tmp_path: Path) -> None:
     v024 = checkout(tmp_path / "v024", V024_FILES)
-    assert vgraph.load_graph(v024, NAME).source.startswith("kstasks' bundled v0.24.0 graph")
+    assert select.load_graph(v024, NAME).source.startswith("kstasks' bundled v0.24.0 graph")
     # Another release's layout: no post-create hooks, no docs config (as from v0.26 on).
     later = {k: v for k, v in V024_FILES.items() if not k.startswith(("config/", "docs/"))}
     other = checkout(tmp_path / "later", later)
-    graph = vgraph.load_graph(other, NAME)
+    graph = select.load_graph(other, NAME)
     assert graph.source.startswith("discovered from this checkout")
     issues = [issue.text for issue in problems_of(other, graph)]
     assert not any("does not exist" in text or "has no" in text for text in issues)  # no layout problems
@@ -86,8 +86,8 @@ def test_bundled_graph_only_where_the_layout_matches(tmp_path: Path) -> None:
 
 def test_own_graph_file_wins(tmp_path: Path) -> None:
     root = checkout(tmp_path, V024_FILES)
-    (root / NAME).write_text(vgraph.discover(root))
-    graph = vgraph.load_graph(root, NAME)
+    (root / NAME).write_text(discover.discover(root))
+    graph = select.load_graph(root, NAME)
     assert (graph.source, graph.file) == (NAME, NAME)
 
 
@@ -98,12 +98,12 @@ def test_discovery_declares_undeclared_mentions(tmp_path: Path) -> None:
     )
     files["hack/pull.sh"] = "docker pull quay.io/kubestellar/clusteradm:0.9.0\n"
     root = checkout(tmp_path, files)
-    data = yaml.safe_load(vgraph.discover(root))
+    data = yaml.safe_load(discover.discover(root))
     ids = {ref["id"]: ref for ref in data["references"]}
     assert "oldocs-latest-regular-release" not in ids  # the checkout does not have it
     assert ids["hack-pull-clusteradm-image"]["file"] == "hack/pull.sh"
     assert ids["hack-run-addon-ocm-status-addon-chart"]["file"] == "hack/run-addon.sh"
-    graph = vgraph.parse_graph(data, "d")
+    graph = parse.parse_graph(data, "d")
     texts = [issue.text for issue in problems_of(root, graph)]
     assert not any("undeclared" in text for text in texts)
     assert any(text.startswith("references to clusteradm-image disagree: 0.8.2 at") for text in texts)
@@ -113,14 +113,14 @@ def test_known_disagreements_are_warnings_and_new_ones_fail(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     root = checkout(tmp_path, V024_FILES)
-    assert vgraph.write_discovered(root, NAME) == root / NAME
+    assert discover.write_discovered(root, NAME) == root / NAME
     text = (root / NAME).read_text()
     assert text.count("- problem:") == 2 and text.count("  reason: ''") == 2
-    assert vgraph.write_discovered(root, NAME) is None and (root / NAME).read_text() == text  # kept
+    assert discover.write_discovered(root, NAME) is None and (root / NAME).read_text() == text  # kept
 
     def verify() -> None:
-        graph = vgraph.load_graph(root, NAME)
-        vgraph.verify_versions(graph, root, vgraph.scan(graph, root))
+        graph = select.load_graph(root, NAME)
+        check.verify_versions(graph, root, scan.scan(graph, root))
 
     verify()
     err = capsys.readouterr().err
@@ -136,7 +136,7 @@ def test_known_disagreements_are_warnings_and_new_ones_fail(
 
     # A known one changes: fail.
     values.write_text(values.read_text().replace('HELM_VERSION: "3.15.0"', 'HELM_VERSION: "3.16.0"'))
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         verify()
     assert caught.value.code == 1
     assert (
@@ -156,12 +156,12 @@ def test_known_disagreements_are_warnings_and_new_ones_fail(
 
 def test_a_new_problem_fails_beside_known_ones(tmp_path: Path) -> None:
     root = checkout(tmp_path, V024_FILES)
-    vgraph.write_discovered(root, NAME)
+    discover.write_discovered(root, NAME)
     script = root / "scripts/deploy-transport-controller.sh"
     script.write_text(script.read_text() + "# quay.io/kubestellar/helm:3.13.0\n")
-    graph = vgraph.load_graph(root, NAME)
-    with pytest.raises(Exit) as caught:
-        vgraph.verify_versions(graph, root, vgraph.scan(graph, root))
+    graph = select.load_graph(root, NAME)
+    with pytest.raises(KstasksError) as caught:
+        check.verify_versions(graph, root, scan.scan(graph, root))
     assert caught.value.code == 1
     assert (
         "scripts/deploy-transport-controller.sh:3: undeclared reference to helm-image (3.13.0)"
@@ -170,8 +170,8 @@ def test_a_new_problem_fails_beside_known_ones(tmp_path: Path) -> None:
 
 
 def test_known_entries_need_a_problem_text() -> None:
-    with pytest.raises(Exit) as caught:
-        vgraph.parse_graph({"known": [{"reason": "x"}]}, "g")
+    with pytest.raises(KstasksError) as caught:
+        parse.parse_graph({"known": [{"reason": "x"}]}, "g")
     assert caught.value.code == 2
 
 
@@ -185,19 +185,19 @@ def test_tables_sort_by_file_then_numeric_line(tmp_path: Path) -> None:
             'CLUSTERADM_VERSION: "0.8.2"\nOCM_STATUS_ADDON_VERSION: "0.2.0-rc11"\n',
         },
     )
-    graph = vgraph.bundled_graph()
-    rows = vgraph.table(graph, vgraph.scan(graph, root))
+    graph = parse.bundled_graph()
+    rows = scan.table(graph, scan.scan(graph, root))
     places = [(row["file"], row["line"]) for row in rows]
     assert places == sorted(places)
     lines = [line for file, line in places if file == "core-chart/values.yaml"]
     assert lines == [9, 10, 11, 12, 13]
-    table = vgraph.format_table(rows).splitlines()
+    table = scan.format_table(rows).splitlines()
     assert [line.split()[1] for line in table[1:]] == [f"{file}:{line}" for file, line in places]
 
 
 def test_an_artifacts_registry_tag_writes_build_metadata_as_helm_does() -> None:
-    from kstasks.graph import Artifact
-    from kstasks.versions import parse_release_version
+    from kstasks.core.semver import parse_release_version
+    from kstasks.release.graph.model import Artifact
 
     version = parse_release_version("0.31.0+build.7")
     assert Artifact("c", "chart", "core-chart", "oci://r").tag(version) == "0.31.0_build.7"

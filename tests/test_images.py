@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import golang, images
+from kstasks.images import local
+from kstasks.toolchain import golang
 from tests.conftest import free_port, git, kstasks, make_cli_source
 from tests.fakegithub import FakeGitHub, serve
 
@@ -370,14 +371,14 @@ def test_helm_image_with_an_explicit_version(
 
 
 def test_platform_parsing() -> None:
-    supported = images.go_linux_platforms(golang.require_go())
+    supported = local.go_linux_platforms(golang.require_go())
     assert {"linux/amd64", "linux/arm64", "linux/ppc64le", "linux/s390x"} <= supported
     assert all(p.startswith("linux/") for p in supported)
-    assert images.parse_platforms("linux/amd64, linux/arm/v7", supported) == ["linux/amd64", "linux/arm/v7"]
-    assert images.split_image("localhost:5000/x/y") == ("localhost:5000/x/y", "latest")
-    assert images.split_image("localhost:5000/x/y:t") == ("localhost:5000/x/y", "t")
+    assert local.parse_platforms("linux/amd64, linux/arm/v7", supported) == ["linux/amd64", "linux/arm/v7"]
+    assert local.split_image("localhost:5000/x/y") == ("localhost:5000/x/y", "latest")
+    assert local.split_image("localhost:5000/x/y:t") == ("localhost:5000/x/y", "t")
     assert os.path.basename(
-        images.Component("transport", "./pkg/transport/ocm-transport-controller").image
+        local.Component("transport", "./pkg/transport/ocm-transport-controller").image
     ) == ("ocm-transport-controller")
 
 

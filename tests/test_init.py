@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kstasks import boilerplate, scaffold
+from kstasks.checks import boilerplate
+from kstasks.core.errors import KstasksError
+from kstasks.project import scaffold
 
 PY_HEADER = """# Copyright YEAR The KubeStellar Authors.
 #
@@ -31,10 +33,9 @@ def test_without_a_template_the_files_are_written_as_they_are(sample_repo: Path)
 
 def test_a_file_in_the_way_stops_init_before_it_writes_anything(sample_repo: Path) -> None:
     import pytest
-    from invoke.exceptions import Exit
 
     (sample_repo / ".github").write_text("not a directory\n")
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         scaffold.init_checkout(sample_repo)
     assert caught.value.code == 2
     assert not (sample_repo / "tasks.py").exists() and not (sample_repo / "noxfile.py").exists()

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks import kubectl
+from kstasks.core.errors import KstasksError
+from kstasks.images import kubectl
 from tests.conftest import kstasks, make_cli_source
 from tests.test_images import index, tags
 
@@ -54,7 +54,7 @@ def test_latest_is_the_stable_marker(marker: str) -> None:
 
 def test_a_marker_that_is_not_a_version_is_refused(marker: str) -> None:
     Marker.body = b"<html>moved</html>"
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         kubectl.stable_release(marker)
     assert caught.value.code == 1 and "does not hold a release version" in str(caught.value.message)
 
@@ -65,7 +65,7 @@ def test_a_silent_server_is_given_up_within_the_deadline() -> None:
         listener.listen(1)
         base = f"http://127.0.0.1:{listener.getsockname()[1]}"
         started = time.monotonic()
-        with pytest.raises(Exit) as caught:
+        with pytest.raises(KstasksError) as caught:
             kubectl.stable_release(base, deadline=1.0)
         assert time.monotonic() - started < 3
     assert caught.value.code == 1 and "no answer" in str(caught.value.message)

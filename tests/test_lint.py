@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import lint
+from kstasks.checks import lint
 from tests.conftest import git, kstasks, tree_digest
 
 DEMO = """package logdemo

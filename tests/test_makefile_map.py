@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import makefilemap, noxdocs
-from kstasks.tasks import ns
+from kstasks.tasks import makefilemap, noxdocs, ns
 
 PROJECT = Path(__file__).resolve().parent.parent
 MIRROR_HINT = "the map is data: kstasks/data/makefile-v0.24.0.yaml"

@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 from invoke.exceptions import Exit
 
-from kstasks import github, images
-from kstasks.registry import Reference, Registry
+from kstasks.core.errors import KstasksError
+from kstasks.images import publish
+from kstasks.remote import github
+from kstasks.remote.registry import Reference, Registry
 from tests.conftest import free_port, kstasks
 from tests.fakegithub import serve
 
@@ -112,7 +114,7 @@ def raw(data: bytes) -> Route:
 
 
 def failure(call: Callable[[], object]) -> Exit:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         call()
     return caught.value
 
@@ -316,7 +318,7 @@ def test_ko_credentials_file_is_private(credentials: tuple[str, str], tmp_path: 
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="kstasks-", dir=tmp_path) as temp:
-        env = images._docker_config(Reference.parse("registry.example/team"), Path(temp))
+        env = publish._docker_config(Reference.parse("registry.example/team"), Path(temp))
         config = Path(env["DOCKER_CONFIG"]) / "config.json"
         assert stat.S_IMODE(config.stat().st_mode) == 0o600
         assert stat.S_IMODE(os.stat(temp).st_mode) == 0o700

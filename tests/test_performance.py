@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import codegen, repo, settings, stamp
+from kstasks.codegen import layout, stamp
+from kstasks.project import repo, settings
 from tests.conftest import git, kstasks, make_sample_repo, tree_digest
 
 SETTINGS = {key: settings.defaults({})[key] for key in ("versions", "codegen", "imports")}
@@ -19,7 +20,7 @@ def checkout(tmp_path: Path) -> repo.Checkout:
 
 
 def _digest(checkout: repo.Checkout, **overrides: object) -> str:
-    return stamp.fingerprint(checkout, codegen.Layout(), {**SETTINGS, **overrides})
+    return stamp.fingerprint(checkout, layout.Layout(), {**SETTINGS, **overrides})
 
 
 @pytest.mark.parametrize(

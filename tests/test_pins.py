@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import pins
+from kstasks.project import pins
 from tests.conftest import SAMPLE
 
 V0_21 = """\

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import prereqs
+from kstasks.devloop import prereqs
 from tests.conftest import kstasks
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import publish
-from kstasks.registry import Reference
-from kstasks.versions import parse_release_version
+from kstasks.core.semver import parse_release_version
+from kstasks.release import charts
+from kstasks.remote.registry import Reference
 from tests.conftest import PROJECT, git, kstasks, make_sample_repo, tree_digest
 from tests.publishing import other_set, race
 from tests.servers import registry_server
@@ -59,7 +59,7 @@ def digests(dist: Path, destination: str, version: str) -> dict[str, str]:
     return {
         a.repository.rsplit("/", 1)[-1]: a.digest
         for a in (
-            publish.chart_artifact(p, reference, release) for p in publish.release_archives(dist, release)
+            charts.chart_artifact(p, reference, release) for p in charts.release_archives(dist, release)
         )
     }
 

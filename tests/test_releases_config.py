@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from kstasks import checkoutconfig, pins
+from kstasks.project import checkoutconfig, pins
 from tests.conftest import git, kstasks, tree_digest
 
 

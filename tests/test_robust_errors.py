@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from invoke.exceptions import Exit
 
-from kstasks import guard, runner
+from kstasks.core import runner
+from kstasks.core.errors import KstasksError
+from kstasks.tasks import guard
 from tests.robust_support import PROJECT, driver_dir, driver_env, run
 
 
@@ -106,7 +108,7 @@ def test_manifests_on_a_read_only_checkout_blames_the_file_system(sample_repo: P
 
 
 def _failure(args: list[str], **kwargs: object) -> Exit:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         runner.run(args, what="controller-gen", todo="Fix the kubebuilder markers.", **kwargs)  # type: ignore[arg-type]
     return caught.value
 

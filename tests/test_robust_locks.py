@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks import locks
+from kstasks.core import locks
+from kstasks.core.errors import KstasksError
 from tests.robust_support import driver_env, run, start, wait_for
 
 
@@ -109,7 +109,7 @@ def test_other_checkouts_and_nested_holds_do_not_block(
 
 def test_bad_wait_setting_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KSTASKS_LOCK_WAIT", "soon")
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         locks.wait_limit()
     assert caught.value.code == 2
 

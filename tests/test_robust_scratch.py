@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kstasks import fsutil, runner, scratch
+from kstasks.core import context, fsutil, scratch
 from tests.conftest import git
 from tests.robust_support import start, wait_for
 
@@ -118,7 +118,7 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     (target / "keep").write_text("keep")
     staged = tmp_path / "staged"
     staged.mkdir()
-    runner.configure(dry=True)
+    context.configure(dry=True)
     fsutil.replace_tree(staged, target)
     assert not fsutil.write_if_changed(target / "keep", b"other")
     assert (target / "keep").read_text() == "keep"

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks import runner
+from kstasks.core import context, errors, output, runner
+from kstasks.core.errors import KstasksError
 
 
 def test_echoes_the_command_with_its_environment(capsys: pytest.CaptureFixture[str]) -> None:
@@ -20,30 +20,30 @@ def test_echoes_the_command_with_its_environment(capsys: pytest.CaptureFixture[s
 
 def test_failure_names_command_exit_code_and_stderr_tail() -> None:
     script = "import sys\nfor i in range(40): print('line', i, file=sys.stderr)\nsys.exit(3)"
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         runner.run([sys.executable, "-c", script], what="the probe", todo="Do X.")
     message = caught.value.message
-    assert caught.value.code == runner.FAILURE
+    assert caught.value.code == errors.FAILURE
     assert "exit code 3" in message
     assert "line 39" in message and "line 5\n" not in message
     assert message.splitlines()[-1] == "error: the probe failed. Do X."
 
 
 def test_captured_failure_keeps_stderr_tail() -> None:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         runner.run([sys.executable, "-c", "import sys; sys.exit('boom')"], capture=True)
     assert "boom" in caught.value.message
 
 
 def test_missing_program_is_a_usage_error() -> None:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         runner.run(["kstasks-no-such-program"])
-    assert caught.value.code == runner.USAGE
+    assert caught.value.code == errors.USAGE
     assert "not installed" in caught.value.message
 
 
 def test_dry_run_prints_but_does_not_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    runner.configure(dry=True)
+    context.configure(dry=True)
     marker = tmp_path / "ran"
     runner.run([sys.executable, "-c", f"open({str(marker)!r}, 'w')"])
     assert not marker.exists()
@@ -51,14 +51,14 @@ def test_dry_run_prints_but_does_not_run(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_queries_run_even_in_dry_run() -> None:
-    runner.configure(dry=True)
+    context.configure(dry=True)
     result = runner.run([sys.executable, "-c", "print(42)"], capture=True, query=True)
     assert result.stdout.strip() == "42"
 
 
 def test_secrets_never_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    runner.add_secret("s3cr3t-value")
-    with pytest.raises(Exit) as caught:
+    output.add_secret("s3cr3t-value")
+    with pytest.raises(KstasksError) as caught:
         runner.run(
             [
                 sys.executable,
@@ -90,9 +90,9 @@ def test_hidden_stderr_lines_are_dropped(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_step_reports_duration_and_failure(capsys: pytest.CaptureFixture[str]) -> None:
-    with runner.step("thing"):
+    with output.step("thing"):
         pass
-    with pytest.raises(RuntimeError), runner.step("other"):
+    with pytest.raises(RuntimeError), output.step("other"):
         raise RuntimeError("x")
     err = capsys.readouterr().err
     assert "==> thing: done in" in err
@@ -101,14 +101,14 @@ def test_step_reports_duration_and_failure(capsys: pytest.CaptureFixture[str]) -
 
 def test_levels_decide_what_progress_shows(capfd: pytest.CaptureFixture[str]) -> None:
     shown = {}
-    for level in runner.LEVELS:
-        runner.configure(level=level)
-        with runner.step("the step"):
+    for level in context.LEVELS:
+        context.configure(level=level)
+        with output.step("the step"):
             runner.run(
                 [sys.executable, "-c", "import sys; print('out'); print('tool noise', file=sys.stderr)"]
             )
-            runner.say("progress")
-        runner.warn("careful")
+            output.say("progress")
+        output.warn("careful")
         shown[level] = capfd.readouterr()
     assert shown["quiet"].err == "warning: careful\n"
     assert shown["normal"].err.splitlines()[0] == "progress"
@@ -120,16 +120,16 @@ def test_levels_decide_what_progress_shows(capfd: pytest.CaptureFixture[str]) ->
 
 
 def test_hidden_tool_stderr_still_explains_a_failure() -> None:
-    runner.configure(level="quiet")
-    with pytest.raises(Exit) as caught:
+    context.configure(level="quiet")
+    with pytest.raises(KstasksError) as caught:
         runner.run([sys.executable, "-c", "import sys; sys.exit('the reason')"])
     assert "the reason" in caught.value.message
 
 
 def test_unknown_level_is_bad_input() -> None:
-    with pytest.raises(Exit) as caught:
-        runner.configure(level="loud")
-    assert caught.value.code == runner.USAGE
+    with pytest.raises(KstasksError) as caught:
+        context.configure(level="loud")
+    assert caught.value.code == errors.USAGE
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 from invoke.exceptions import Exit
 
-from kstasks import github, graph, guard, locks, settingscheck
+from kstasks.core import locks
+from kstasks.core.errors import KstasksError
+from kstasks.project import settingscheck
+from kstasks.release.graph import parse
+from kstasks.remote import github
+from kstasks.tasks import guard
 from tests.conftest import kstasks
 
 
@@ -33,7 +38,7 @@ def test_a_generated_dir_outside_the_checkout_is_refused_and_nothing_is_touched(
 @pytest.mark.parametrize("value", ["../elsewhere", "/etc", "pkg/../../up"])
 def test_path_settings_must_stay_inside(tmp_path: Path, value: str) -> None:
     config = {"codegen": {"generated_dir": value}}
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         settingscheck.check_paths(config, tmp_path)
     assert caught.value.code == 2
     settingscheck.check_paths({"codegen": {"generated_dir": "pkg/generated"}}, tmp_path)  # inside: fine
@@ -52,15 +57,15 @@ def test_a_graph_reference_outside_the_checkout_is_refused() -> None:
         "artifacts": {"core": {"kind": "chart", "name": "core-chart", "registry": "oci://r"}},
         "references": [{"id": "evil", "artifact": "core", "file": "../outside.yaml", "yaml_path": "version"}],
     }
-    with pytest.raises(Exit) as caught:
-        graph.parse_graph(data, "kstasks-versions.yaml")
+    with pytest.raises(KstasksError) as caught:
+        parse.parse_graph(data, "kstasks-versions.yaml")
     assert caught.value.code == 2 and "outside the checkout" in str(caught.value.message)
 
 
 @pytest.mark.parametrize("data", [{"artifacts": 5}, {"artifacts": {"x": 3}}, {"references": [5]}])
 def test_a_malformed_graph_is_bad_input(data: dict[str, object]) -> None:
-    with pytest.raises(Exit) as caught:
-        graph.parse_graph(data, "kstasks-versions.yaml")
+    with pytest.raises(KstasksError) as caught:
+        parse.parse_graph(data, "kstasks-versions.yaml")
     assert caught.value.code == 2
 
 
@@ -71,7 +76,7 @@ def test_dry_verify_codegen_checks_nothing_and_says_so(sample_repo: Path, tmp_pa
 
 
 def test_the_github_token_never_travels_over_plain_http_to_another_host() -> None:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         github.api_base("http://192.0.2.2:8080")
     assert caught.value.code == 2 and "plain HTTP" in str(caught.value.message)
     assert github.api_base("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
@@ -92,7 +97,7 @@ def test_a_lock_file_that_is_a_symlink_is_never_followed(
     target.write_text("keep\n")
     path = locks.lock_file(checkout)
     os.symlink(target, path)
-    with pytest.raises(Exit) as caught, locks.checkout_lock(checkout, "imports"):
+    with pytest.raises(KstasksError) as caught, locks.checkout_lock(checkout, "imports"):
         pass
     assert caught.value.code == 2
     assert target.read_text() == "keep\n"

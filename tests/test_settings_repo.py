@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks import repo, settings
+from kstasks.core.errors import KstasksError
+from kstasks.project import repo, settings
 from tests.conftest import git
 
 
@@ -73,7 +73,7 @@ def test_checkout_reads_module_path_and_git_root(tmp_path: Path) -> None:
 
 
 def test_target_without_go_mod_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         repo.load_checkout(tmp_path)
     assert caught.value.code == 2
     assert "expected a go.mod file" in caught.value.message
@@ -81,6 +81,6 @@ def test_target_without_go_mod_is_refused(tmp_path: Path) -> None:
 
 def test_git_is_required_where_needed(tmp_path: Path) -> None:
     checkout = repo.load_checkout(_module(tmp_path / "nogit"))
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         checkout.require_git("because")
     assert caught.value.code == 2

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from invoke import Config, MockContext
-from invoke.exceptions import Exit
 
-from kstasks import runner, settings
+from kstasks.core import context as run_context
+from kstasks.core.errors import KstasksError
+from kstasks.project import settings
 from kstasks.tasks import codegen as codegen_tasks
 from kstasks.tasks import common, ns
 from tests.conftest import PROJECT, kstasks
@@ -63,13 +64,13 @@ def test_config_versions_reach_the_toolbox(monkeypatch: pytest.MonkeyPatch) -> N
 def test_bad_version_in_config_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KSTASKS_REPO", raising=False)
     c = context(repo=str(PROJECT / "sample"), versions={"controller_tools": "latest"})
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         codegen_tasks.generate(c)
     assert caught.value.code == 2
 
 
 def test_unknown_tool_exit_2() -> None:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         codegen_tasks.tools(context(), name=["make"])
     assert caught.value.code == 2
     assert "unknown tool 'make'" in caught.value.message
@@ -77,7 +78,7 @@ def test_unknown_tool_exit_2() -> None:
 
 def test_dry_flag_reaches_the_runner() -> None:
     common.start(context(run={"dry": True}))
-    assert runner.options.dry is True
+    assert run_context.current().dry is True
 
 
 def test_init_writes_files_once(sample_repo: Path) -> None:
@@ -152,7 +153,7 @@ class FakeSession:
 
 
 def test_nox_publish_requires_an_explicit_registry() -> None:
-    from kstasks import noxsessions
+    from kstasks.tasks import noxsessions
 
     for posargs in ((), ("--version", "0.25.0"), ("--registry", "oci://127.0.0.1:5000/x")):
         session = FakeSession(*posargs)
@@ -162,7 +163,7 @@ def test_nox_publish_requires_an_explicit_registry() -> None:
 
 
 def test_nox_publish_packages_then_pushes() -> None:
-    from kstasks import noxsessions
+    from kstasks.tasks import noxsessions
 
     session = FakeSession("--version", "v0.25.0", "--registry", "oci://127.0.0.1:5000/ks", "--force")
     noxsessions.publish(session)
@@ -182,7 +183,7 @@ def test_nox_publish_packages_then_pushes() -> None:
 
 
 def test_nox_publish_adds_tool_images_with_an_explicit_registry() -> None:
-    from kstasks import noxsessions
+    from kstasks.tasks import noxsessions
 
     session = FakeSession(
         "--version",

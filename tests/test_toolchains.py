@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks import runner, settings, toolchains, tools
+from kstasks.core import errors
+from kstasks.core.errors import KstasksError
+from kstasks.project import settings
+from kstasks.toolchain import toolchains, tools
 
 GO_1_26 = (1, 26, 8)
 
@@ -138,7 +140,7 @@ def test_the_default_chooser_reads_the_tool_go_mod(tmp_path: Path) -> None:
     ],
 )
 def test_toolchain_problems_are_named(stderr: str, expected: str) -> None:
-    failure = runner.stop("client-gen failed", "Fix the API types.", details=stderr)
+    failure = errors.StepFailed("client-gen failed", "Fix the API types.", context=stderr)
     explained = toolchains.explain(failure, "go1.26.8", "code_generator_gotoolchain")
     assert explained.code == 1
     last = explained.message.splitlines()[-1]
@@ -148,7 +150,7 @@ def test_toolchain_problems_are_named(stderr: str, expected: str) -> None:
 
 
 def test_other_failures_are_left_alone() -> None:
-    failure = runner.stop("client-gen failed", "Fix the API types.", details="types.go:3: syntax error")
+    failure = errors.StepFailed("client-gen failed", "Fix the API types.", context="types.go:3: syntax error")
     assert toolchains.explain(failure, "", "code_generator_gotoolchain") is failure
 
 
@@ -157,7 +159,7 @@ def test_no_fitting_toolchain_exits_2(tmp_path: Path, monkeypatch: pytest.Monkey
     pin = toolchains.ToolPin(
         "code-generator", "k8s.io/code-generator", "v0.30.12", "code_generator_gotoolchain"
     )
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         toolchains.choose_for(pin, target_go="1.25.0", hints=(), cache_dir=tmp_path)
     assert caught.value.code == 2
     assert "no known Go toolchain can build code-generator v0.30.12 and run it on this checkout" in str(

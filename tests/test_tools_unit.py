@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks import settings, tools
+from kstasks.core.errors import KstasksError
+from kstasks.project import settings
+from kstasks.toolchain import tools
 
 
 def test_binary_names_drop_major_version_suffix() -> None:
@@ -18,7 +19,7 @@ def test_binary_names_drop_major_version_suffix() -> None:
 
 @pytest.mark.parametrize("version", ["banana", "0.13.0", "v0.13", "v0.13.0.1", ""])
 def test_invalid_versions_exit_2(version: str) -> None:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         tools.validate_version(tools.TOOLS["controller-gen"], version)
     assert caught.value.code == 2
     assert repr(version) in caught.value.message
@@ -26,12 +27,12 @@ def test_invalid_versions_exit_2(version: str) -> None:
 
 def test_commit_pins_allowed_only_for_commit_pinned_tools() -> None:
     tools.validate_version(tools.TOOLS["openshift-goimports"], "4cd858e694d7dfa32a2e697e0e4bab245c215cf3")
-    with pytest.raises(Exit):
+    with pytest.raises(KstasksError):
         tools.validate_version(tools.TOOLS["kustomize"], "4cd858e694d7dfa32a2e697e0e4bab245c215cf3")
 
 
 def test_invalid_toolchain_exit_2() -> None:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         tools.Toolbox({**settings.DEFAULTS["versions"], "controller_tools_gotoolchain": "1.21"}).validate()
     assert caught.value.code == 2
 

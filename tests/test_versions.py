@@ -6,9 +6,9 @@ import itertools
 import random
 
 import pytest
-from invoke.exceptions import Exit
 
-from kstasks.versions import ReleaseVersion, parse_release_version, try_parse
+from kstasks.core.errors import KstasksError
+from kstasks.core.semver import ReleaseVersion, parse_release_version, try_parse
 
 # SemVer 2.0.0 section 11's example, plus KubeStellar's own tags, in ascending precedence.
 ORDERED = [
@@ -100,13 +100,13 @@ def test_channels() -> None:
 )
 def test_non_semver_is_refused_with_exit_2(text: str) -> None:
     assert try_parse(text) is None
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         parse_release_version(text)
     assert caught.value.code == 2
 
 
 def test_a_huge_version_gives_one_short_line() -> None:
-    with pytest.raises(Exit) as caught:
+    with pytest.raises(KstasksError) as caught:
         parse_release_version("1" * 10_000)
     message = str(caught.value.message)
     assert caught.value.code == 2

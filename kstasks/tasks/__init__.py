@@ -1,4 +1,8 @@
-"""The Invoke namespace: every kstasks task, with the v0.24.0 defaults as its configuration."""
+"""The command line: the Invoke namespace of every kstasks task (one collection module per
+capability, defaults in ``ns.configure``), the ``kstasks`` program (``program``), the guard that
+renders errors once (``guard``), and the nox session bodies (``noxsessions``, ``noxdocs``).
+This layer wires the library together and may import every package; the work is done in them.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,20 @@ import copy
 
 from invoke import Collection, Task
 
-from kstasks import cli, guard, settings
-from kstasks.tasks import build, charts, checks, cluster, codegen, images, lint, release, verify
+from kstasks.project import settings
+from kstasks.tasks import (
+    adopt,
+    build,
+    charts,
+    checks,
+    cluster,
+    codegen,
+    guard,
+    images,
+    lint,
+    release,
+    verify,
+)
 
 OUTPUT_SETTING = {"output": ""}
 """``kstasks.output``: quiet, normal or verbose (empty: KSTASKS_OUTPUT, else normal); flags win."""
@@ -42,5 +58,5 @@ def build_namespace() -> Collection:
     return namespace
 
 
-cli.adopt_invoke()
+adopt.adopt_invoke()
 ns = build_namespace()

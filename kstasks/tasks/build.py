@@ -8,9 +8,9 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import build as gobuild
-from kstasks import codegen, integration
-from kstasks.repo import find_checkout
+from kstasks.codegen import controllergen, layout
+from kstasks.devloop import build, integration
+from kstasks.project.repo import find_checkout
 from kstasks.tasks.common import REPO_HELP, Target, project_dir, start, target
 
 BUILD_HELP = {
@@ -26,7 +26,7 @@ def _build_settings(config: dict[str, Any]) -> dict[str, str]:
     """The ``kstasks.build`` settings (WHAT, BUILDFLAGS), the environment's BUILDFLAGS when unset."""
     section = config["build"]
     return {
-        "what": str(section.get("what") or gobuild.DEFAULT_WHAT),
+        "what": str(section.get("what") or build.DEFAULT_WHAT),
         "buildflags": str(section.get("buildflags") or os.environ.get("BUILDFLAGS", "")),
     }
 
@@ -36,11 +36,11 @@ def _build(
 ) -> None:
     t = target(c, repo, [])
     defaults = _build_settings(t.config)
-    platform = gobuild.Platform.resolve(os_, arch or str(t.config["images"].get("arch") or ""))
-    out = gobuild.build(
+    platform = build.Platform.resolve(os_, arch or str(t.config["images"].get("arch") or ""))
+    out = build.build(
         t.checkout,
-        what=gobuild.split_words(what or defaults["what"], "WHAT"),
-        buildflags=gobuild.split_words(
+        what=build.split_words(what or defaults["what"], "WHAT"),
+        buildflags=build.split_words(
             defaults["buildflags"] if buildflags is None else buildflags, "BUILDFLAGS"
         ),
         platform=platform,
@@ -54,7 +54,7 @@ def ldflags(c: Context, repo: str | None = None) -> None:
     """Print the linker flags that stamp the version into the binaries (make ldflags)."""
     config = start(c)
     checkout = find_checkout(repo, config.get("repo"), config_dir=project_dir(c))
-    print(gobuild.stamp(checkout).echoed())
+    print(build.stamp(checkout).echoed())
 
 
 @task(name="build", help=BUILD_HELP)
@@ -75,7 +75,7 @@ def build_all(
     c: Context, repo: str | None = None, buildflags: str | None = None, os: str = "", arch: str = ""
 ) -> None:
     """Build every command under ./cmd (make build-all)."""
-    _build(c, repo, gobuild.DEFAULT_WHAT, buildflags, os, arch)
+    _build(c, repo, build.DEFAULT_WHAT, buildflags, os, arch)
 
 
 def _checkout_only(c: Context, repo: str | None) -> Target:
@@ -85,24 +85,24 @@ def _checkout_only(c: Context, repo: str | None) -> Target:
 @task(help={"repo": REPO_HELP})
 def fmt(c: Context, repo: str | None = None) -> None:
     """go fmt ./... (make fmt)."""
-    gobuild.fmt(_checkout_only(c, repo).checkout)
+    build.fmt(_checkout_only(c, repo).checkout)
 
 
 @task(help={"repo": REPO_HELP})
 def vet(c: Context, repo: str | None = None) -> None:
     """go vet ./... (make vet)."""
-    gobuild.vet(_checkout_only(c, repo).checkout)
+    build.vet(_checkout_only(c, repo).checkout)
 
 
 def _generate_then_check(c: Context, repo: str | None) -> Target:
     """make test's and make run's prerequisites: manifests, generate, fmt, vet."""
-    imports = codegen.ImportSettings.from_config(c.config.kstasks.imports)
-    needed = sorted({*codegen.tools_for("manifests", imports), *codegen.tools_for("generate", imports)})
+    imports = layout.ImportSettings.from_config(c.config.kstasks.imports)
+    needed = sorted({*layout.tools_for("manifests", imports), *layout.tools_for("generate", imports)})
     t = target(c, repo, needed)
-    codegen.run_manifests(t.checkout, t.layout, t.toolbox)
-    codegen.run_generate(t.checkout, t.layout, t.toolbox)
-    gobuild.fmt(t.checkout)
-    gobuild.vet(t.checkout)
+    controllergen.run_manifests(t.checkout, t.layout, t.toolbox)
+    controllergen.run_generate(t.checkout, t.layout, t.toolbox)
+    build.fmt(t.checkout)
+    build.vet(t.checkout)
     return t
 
 
@@ -110,7 +110,7 @@ def _generate_then_check(c: Context, repo: str | None) -> Target:
 def go_test(c: Context, repo: str | None = None) -> None:
     """manifests, generate, fmt, vet, then go test ./api/... ./cmd/... ./pkg/... with coverage (make test)."""
     t = _generate_then_check(c, repo)
-    gobuild.test(t.checkout)
+    build.test(t.checkout)
 
 
 @task(
@@ -123,16 +123,16 @@ def go_test(c: Context, repo: str | None = None) -> None:
 )
 def run_(c: Context, repo: str | None = None, args: str | None = None) -> None:
     """manifests, generate, fmt, vet, then go run ./cmd/controller-manager/main.go ARGS (make run)."""
-    words = gobuild.split_words(os.environ.get("ARGS", "") if args is None else args, "ARGS")
-    words += gobuild.split_words(getattr(c, "remainder", "") or "", "the arguments after --")
+    words = build.split_words(os.environ.get("ARGS", "") if args is None else args, "ARGS")
+    words += build.split_words(getattr(c, "remainder", "") or "", "the arguments after --")
     t = _generate_then_check(c, repo)
-    gobuild.run(t.checkout, words)
+    build.run(t.checkout, words)
 
 
 @task(help={"repo": REPO_HELP})
 def modules(c: Context, repo: str | None = None) -> None:
     """go mod tidy (make modules)."""
-    gobuild.tidy(_checkout_only(c, repo).checkout)
+    build.tidy(_checkout_only(c, repo).checkout)
 
 
 @task(name="test-integration", help={"repo": REPO_HELP})

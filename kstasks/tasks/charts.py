@@ -8,11 +8,14 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import chart, codegen, publish, runner
-from kstasks.registry import Reference
-from kstasks.repo import Checkout
+from kstasks.charts import derive, staging
+from kstasks.codegen import controllergen
+from kstasks.core import context
+from kstasks.core.semver import parse_release_version
+from kstasks.project.repo import Checkout
+from kstasks.release import charts
+from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, target, writing
-from kstasks.versions import parse_release_version
 
 VERSION_HELP = "The release version: 0.25.0 or v0.25.0 (a -prerelease such as -rc.1 is allowed)."
 
@@ -28,10 +31,10 @@ def controller_manager_image(config: dict[str, Any], checkout: Checkout, flag: s
     return f"{images['registry']}/{images['controller_manager']}:{tag}"
 
 
-def release_images(config: dict[str, Any]) -> chart.ReleaseImages:
+def release_images(config: dict[str, Any]) -> staging.ReleaseImages:
     """The images release charts refer to, from the ``kstasks.images`` settings."""
     images = config["images"]
-    return chart.ReleaseImages(images["registry"], images["controller_manager"], images["transport"])
+    return staging.ReleaseImages(images["registry"], images["controller_manager"], images["transport"])
 
 
 def _dist(config: dict[str, Any], checkout: Checkout, flag: str | None) -> Path:
@@ -54,14 +57,14 @@ def make_chart(
     tools = ["kustomize"] + (["controller-gen"] if with_manifests else [])
     t = target(c, repo, tools)
     config = t.config
-    layout = chart.ChartLayout.from_config(config["chart"])
-    chart.require_chart(t.checkout, layout)
+    layout = derive.ChartLayout.from_config(config["chart"])
+    derive.require_chart(t.checkout, layout)
     with writing(t, "chart"):
         if with_manifests:
-            codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+            controllergen.run_manifests(t.checkout, t.layout, t.toolbox)
         image_ref = controller_manager_image(config, t.checkout, image)
-        path = chart.run_chart(t.checkout, layout, t.toolbox, image_ref)
-    if not runner.options.dry:
+        path = derive.run_chart(t.checkout, layout, t.toolbox, image_ref)
+    if not context.dry_run():
         print(path)
 
 
@@ -86,9 +89,9 @@ def package_charts(
     t = target(c, repo, ["kustomize", "helm"])
     config = t.config
     with writing(t, "package-charts"):
-        publish.package_release_charts(
+        charts.package_release_charts(
             t.checkout,
-            chart.ChartLayout.from_config(config["chart"]),
+            derive.ChartLayout.from_config(config["chart"]),
             t.toolbox,
             release,
             release_images(config),
@@ -120,8 +123,8 @@ def publish_charts(
     t = target(c, repo, [])
     config = t.config
     destination = Reference.parse(registry or config["chart"]["registry"])
-    archives = publish.release_archives(_dist(config, t.checkout, dist), release)
-    publish.publish_charts(archives, destination, release, force=force)
+    archives = charts.release_archives(_dist(config, t.checkout, dist), release)
+    charts.publish_charts(archives, destination, release, force=force)
 
 
 def collection() -> Collection:

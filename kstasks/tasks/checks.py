@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import boilerplate, checks, suite, verifycache, worktrees
-from kstasks.repo import Checkout
+from kstasks.checks import boilerplate, drift, suite, verifycache
+from kstasks.project import headers, worktrees
+from kstasks.project.repo import Checkout
 from kstasks.tasks.codegen import generate_all_for, needed_tools
 from kstasks.tasks.common import REPO_HELP, program_name, target
 
@@ -40,7 +41,7 @@ def verify_boilerplate(
     c: Context,
     repo: str | None = None,
     in_place: bool = False,
-    boilerplate_dir: str = boilerplate.BOILERPLATE_DIR,
+    boilerplate_dir: str = headers.BOILERPLATE_DIR,
     skip: list[str] | None = None,
 ) -> None:
     """Fail, naming each file, when a source file lacks its license header (make verify-boilerplate)."""
@@ -55,7 +56,7 @@ def verify_imports(c: Context, repo: str | None = None, in_place: bool = False) 
     """Fail, naming each Go file, when imports are out of order (make verify-imports)."""
     t = target(c, repo, needed_tools("imports"))
     with _source(t.checkout, in_place, "verify-imports") as (source, what):
-        checks.verify_imports(
+        drift.verify_imports(
             source.root, source, t.imports, t.toolbox, what=what, fix_command=f"{program_name()} imports"
         )
 
@@ -65,7 +66,7 @@ def verify_modules(c: Context, repo: str | None = None, in_place: bool = False) 
     """Fail, naming go.mod/go.sum with the diff, when go mod tidy would change them (make verify-modules)."""
     t = target(c, repo, [])
     with _source(t.checkout, in_place, "verify-modules") as (source, what):
-        checks.verify_modules(source.root, what=what, fix_command=f"{program_name()} modules")
+        drift.verify_modules(source.root, what=what, fix_command=f"{program_name()} modules")
 
 
 @task(

@@ -8,7 +8,10 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import chart, codegen, deploy, images, kubectl, prereqs
+from kstasks.charts import derive
+from kstasks.codegen import controllergen
+from kstasks.devloop import deploy, prereqs
+from kstasks.images import kubectl, local
 from kstasks.tasks.charts import controller_manager_image
 from kstasks.tasks.common import REPO_HELP, Target, start, target
 from kstasks.tasks.images import publish_tool_image
@@ -30,7 +33,7 @@ def _prepare(c: Context, repo: str | None, with_manifests: bool) -> tuple[Target
     kubectl_path = deploy.require_kubectl()
     deploy.require_cluster(kubectl_path)
     if with_manifests:
-        codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+        controllergen.run_manifests(t.checkout, t.layout, t.toolbox)
     return t, kubectl_path
 
 
@@ -72,7 +75,7 @@ def deploy_(
     manifests = deploy.deploy_manifests(
         t.checkout,
         settings,
-        chart.ChartLayout.from_config(t.config["chart"]),
+        derive.ChartLayout.from_config(t.config["chart"]),
         t.toolbox.binary("kustomize"),
         controller_manager_image(t.config, t.checkout, image),
     )
@@ -108,10 +111,10 @@ def install_local_chart(
     deploy.require_command("kind", "https://kind.sigs.k8s.io")
     deploy.require_cluster(deploy.require_kubectl(), settings.kube_context)
     if with_manifests:
-        codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+        controllergen.run_manifests(t.checkout, t.layout, t.toolbox)
     chosen = controller_manager_image(t.config, t.checkout, image)
-    chart.run_chart(t.checkout, chart.ChartLayout.from_config(t.config["chart"]), t.toolbox, chosen)
-    images.kind_load([chosen], t.config["images"]["kind_cluster"])
+    derive.run_chart(t.checkout, derive.ChartLayout.from_config(t.config["chart"]), t.toolbox, chosen)
+    local.kind_load([chosen], t.config["images"]["kind_cluster"])
     deploy.install_local_chart(t.checkout, settings, t.toolbox.binary("helm"))
 
 

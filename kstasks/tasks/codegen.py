@@ -8,10 +8,15 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import checkoutconfig, codegen, golang, pins, runner, scaffold, stamp
-from kstasks import graph as versions_graph
-from kstasks.repo import Checkout, find_checkout, resolve_root
+from kstasks.codegen import allgenerated, clients, controllergen, stamp
+from kstasks.codegen.imports import run_imports
+from kstasks.codegen.layout import ImportSettings, Layout, require_inputs, tools_for
+from kstasks.core import context
+from kstasks.project import checkoutconfig, pins, scaffold
+from kstasks.project.repo import Checkout, find_checkout, resolve_root
+from kstasks.release.graph import discover
 from kstasks.tasks.common import REPO_HELP, Target, project_dir, start, target, toolbox, writing
+from kstasks.toolchain import golang
 
 
 def needed_tools(step: str, c: Context | None = None) -> Callable[[dict[str, Any]], list[str]]:
@@ -19,8 +24,8 @@ def needed_tools(step: str, c: Context | None = None) -> Callable[[dict[str, Any
     ``c`` is accepted for callers of the former signature and not used."""
 
     def needed(config: dict[str, Any]) -> list[str]:
-        layout = codegen.Layout.from_config(config["codegen"])
-        return codegen.tools_for(step, codegen.ImportSettings.from_config(config["imports"]), layout=layout)
+        layout = Layout.from_config(config["codegen"])
+        return tools_for(step, ImportSettings.from_config(config["imports"]), layout=layout)
 
     return needed
 
@@ -57,27 +62,27 @@ def tools(c: Context, name: list[str] | None = None, repo: str | None = None) ->
 def manifests(c: Context, repo: str | None = None) -> None:
     """CRD, RBAC and webhook YAML from the API types, and the CRD bundle (make manifests)."""
     t = target(c, repo, needed_tools("manifests"))
-    codegen.require_inputs(t.checkout, t.layout, "manifests")
+    require_inputs(t.checkout, t.layout, "manifests")
     with writing(t, "manifests"):
-        codegen.run_manifests(t.checkout, t.layout, t.toolbox)
+        controllergen.run_manifests(t.checkout, t.layout, t.toolbox)
 
 
 @task(help={"repo": REPO_HELP})
 def generate(c: Context, repo: str | None = None) -> None:
     """DeepCopy methods for the API types (make generate)."""
     t = target(c, repo, needed_tools("generate"))
-    codegen.require_inputs(t.checkout, t.layout, "generate")
+    require_inputs(t.checkout, t.layout, "generate")
     with writing(t, "generate"):
-        codegen.run_generate(t.checkout, t.layout, t.toolbox)
+        controllergen.run_generate(t.checkout, t.layout, t.toolbox)
 
 
 @task(help={"repo": REPO_HELP})
 def codegenclients(c: Context, repo: str | None = None) -> None:
     """Clientset, listers and informers under pkg/generated, then imports (make codegenclients)."""
     t = target(c, repo, needed_tools("codegenclients"))
-    codegen.require_inputs(t.checkout, t.layout, "codegenclients")
+    require_inputs(t.checkout, t.layout, "codegenclients")
     with writing(t, "codegenclients"):
-        codegen.run_codegenclients(
+        clients.run_codegenclients(
             t.checkout,
             t.layout,
             t.toolbox,
@@ -92,14 +97,14 @@ def imports(c: Context, repo: str | None = None) -> None:
     """Order Go imports: std, other, k8s.io, openshift, kubeflex, module (make imports)."""
     t = target(c, repo, needed_tools("imports"))
     with writing(t, "imports"):
-        codegen.run_imports(t.checkout, t.imports, t.toolbox, ignore_go_version=t.ignore_go_version)
+        run_imports(t.checkout, t.imports, t.toolbox, ignore_go_version=t.ignore_go_version)
 
 
 def generate_all_for(t: Target) -> Callable[[Checkout], None]:
     """all-generated with ``t``'s settings, for any checkout (verify-codegen's worktree copy)."""
 
     def generate_all(checkout: Checkout) -> None:
-        codegen.run_all_generated(
+        allgenerated.run_all_generated(
             checkout,
             t.layout,
             t.toolbox,
@@ -118,7 +123,7 @@ def generate_all_for(t: Target) -> Callable[[Checkout], None]:
 def all_generated(c: Context, repo: str | None = None, force: bool = False) -> None:
     """Every generated file: manifests, generate, codegenclients (make all-generated)."""
     t = target(c, repo, needed_tools("all-generated"))
-    codegen.require_inputs(t.checkout, t.layout, "all-generated")
+    require_inputs(t.checkout, t.layout, "all-generated")
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     with writing(t, "all-generated"):
         stamp.run_unless_current(t.checkout, t.layout, settings, generate_all_for(t), force=force)
@@ -144,7 +149,7 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
     config = start(c)
     checkout = find_checkout(repo, config.get("repo"), config_dir=project_dir(c))
     graph_name = config["release"]["graph"]
-    if runner.options.dry:
+    if context.dry_run():
         for name in (*scaffold.FILES, "invoke.yaml (the Makefile's pins)", graph_name):
             print(f"would write {name}")
         return
@@ -156,7 +161,7 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
         print(f"wrote {path.relative_to(checkout.root)}: {', '.join(added)}")
     else:
         print(f"{path.relative_to(checkout.root)}: nothing to add")
-    versions_graph.write_discovered(checkout.root, graph_name, force=force)
+    discover.write_discovered(checkout.root, graph_name, force=force)
 
 
 def collection() -> Collection:

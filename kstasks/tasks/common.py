@@ -1,7 +1,7 @@
 """What every task does first: read settings, find the checkout, set up the runner.
 
 The checkout's own settings (its invoke.yaml, else what its Makefile pins) are read whatever
-the current directory (``kstasks/checkoutconfig.py``), and every task says once which config
+the current directory (``kstasks/project/checkoutconfig.py``), and every task says once which config
 files, tool versions and toolchains it uses.
 """
 
@@ -17,11 +17,12 @@ from typing import Any
 
 from invoke.context import Context
 
-from kstasks import checkoutconfig, locks, runner, settingscheck
-from kstasks.codegen import ImportSettings, Layout
-from kstasks.pins import Discovery
-from kstasks.repo import Checkout, find_checkout
-from kstasks.tools import Toolbox, default_tools_dir
+from kstasks.codegen.layout import ImportSettings, Layout
+from kstasks.core import context, locks, output
+from kstasks.project import checkoutconfig, settingscheck
+from kstasks.project.pins import Discovery
+from kstasks.project.repo import Checkout, find_checkout
+from kstasks.toolchain.tools import Toolbox, default_tools_dir
 
 REPO_HELP = "The checkout to work on (default: KSTASKS_REPO, kstasks.repo, or the git top-level here)."
 
@@ -54,7 +55,7 @@ def program_name() -> str:
 
 def start(c: Context) -> dict[str, Any]:
     """Apply the run options (``--dry``) and return the settings."""
-    runner.configure(dry=bool(c.config.run.dry))
+    context.configure(dry=bool(c.config.run.dry))
     return settings(c)
 
 
@@ -123,7 +124,7 @@ def target(c: Context, repo: str | None, tools: ToolList) -> Target:
         box.validate(names)
     config["versions"] = dict(box.versions)
     report = checkoutconfig.report(layers, config, box, names, loaded_config_files(c))
-    runner.set_preamble([f"kstasks: {line}" for line in report])
+    output.set_preamble([f"kstasks: {line}" for line in report])
     return Target(
         checkout=checkout,
         toolbox=box,

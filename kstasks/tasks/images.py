@@ -8,10 +8,13 @@ from typing import Any
 from invoke import Collection, Task, task
 from invoke.context import Context
 
-from kstasks import github, golang, images, runner
-from kstasks.registry import Reference
+from kstasks.core import context, errors
+from kstasks.core.semver import ReleaseVersion, parse_release_version
+from kstasks.images import local, publish, toolimage
+from kstasks.remote import github
+from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, Target, start, target, toolbox
-from kstasks.versions import ReleaseVersion, parse_release_version
+from kstasks.toolchain import golang
 
 LOCAL_HELP = {
     "repo": REPO_HELP,
@@ -24,21 +27,21 @@ TARGET_OVERRIDES = {"controller-manager": "controller_manager_image", "transport
 def _arch(config: dict[str, Any], flag: str | None) -> str:
     go = golang.require_go()
     arch = flag or config["images"].get("arch") or golang.go_env(go, "GOARCH")["GOARCH"]
-    images.parse_platforms(f"linux/{arch}", images.go_linux_platforms(go))
+    local.parse_platforms(f"linux/{arch}", local.go_linux_platforms(go))
     return str(arch)
 
 
-def _target_image(config: dict[str, Any], component: images.Component, tag: str) -> str:
+def _target_image(config: dict[str, Any], component: local.Component, tag: str) -> str:
     """CONTROLLER_MANAGER_IMAGE / TRANSPORT_IMAGE, else ``$DOCKER_REGISTRY/<image>:<tag>``."""
     override = config["images"].get(TARGET_OVERRIDES.get(component.key, ""), "")
     return str(override) if override else f"{config['images']['registry']}/{component.image}:{tag}"
 
 
-def _components(config: dict[str, Any], keys: list[str]) -> list[images.Component]:
-    known = images.components_from_config(config["images"]["components"])
+def _components(config: dict[str, Any], keys: list[str]) -> list[local.Component]:
+    known = local.components_from_config(config["images"]["components"])
     unknown = [key for key in keys if key not in known]
     if unknown:
-        raise runner.usage_error(
+        raise errors.BadInput(
             f"unknown component {', '.join(unknown)}", f"Configured components: {', '.join(known)}."
         )
     return [known[key] for key in keys]
@@ -50,11 +53,11 @@ def build_local(c: Context, repo: str | None, keys: list[str], arch: str | None,
     config = t.config
     components = _components(config, keys or list(config["images"]["components"]))
     architecture = _arch(config, arch)
-    client = images.docker_engine()
+    client = local.docker_engine()
     image_tag = tag or config["images"].get("tag") or t.checkout.short_commit()
     ko = t.toolbox.binary("ko")
     for component in components:
-        images.ko_build_local(
+        local.ko_build_local(
             t.checkout,
             component,
             ko=ko,
@@ -120,7 +123,7 @@ def kind_load_image(
     config = t.config
     chosen = _components(config, list(component or ["controller-manager"]))
     image_tag = tag or config["images"].get("tag") or t.checkout.short_commit()
-    images.kind_load(
+    local.kind_load(
         [_target_image(config, item, image_tag) for item in chosen],
         cluster or config["images"]["kind_cluster"],
     )
@@ -153,7 +156,7 @@ def build_tool(
     return publish_tool_image(
         c,
         name,
-        lambda tool, release: images.tool_release(tool, release, api=api),
+        lambda tool, release: toolimage.tool_release(tool, release, api=api),
         version=version,
         registry=registry,
         platform=platform,
@@ -163,7 +166,7 @@ def build_tool(
     )
 
 
-ReleaseOf = Callable[[images.ToolImage, ReleaseVersion | None], ReleaseVersion]
+ReleaseOf = Callable[[toolimage.ToolImage, ReleaseVersion | None], ReleaseVersion]
 """The release to build: the one asked for, else the tool's latest."""
 
 
@@ -182,18 +185,18 @@ def publish_tool_image(
     """Check every input of tool image ``name`` first, resolve its release, then build and push it."""
     config = start(c)
     settings = config["images"]
-    tool = images.tool_images_from_config(settings["tools"])[name]
+    tool = toolimage.tool_images_from_config(settings["tools"])[name]
     wanted = version or settings["tools"][name].get("version") or ""
     release: ReleaseVersion | None = parse_release_version(wanted, what=f"{name} version") if wanted else None
-    supported = images.go_linux_platforms(golang.require_go())
-    platforms = images.parse_platforms(platform or settings["tool_platforms"], supported)
+    supported = local.go_linux_platforms(golang.require_go())
+    platforms = local.parse_platforms(platform or settings["tool_platforms"], supported)
     destination = Reference.parse(registry or settings["tool_registry"])
     box = toolbox(config)
     box.validate(["ko"])
     if trace:
-        runner.configure(level="verbose")  # the scripts' -X: every command and ko's output as it runs
-    build = images.KoBuild(box.binary("ko"), platforms, trace, str(settings.get("ko_base_image") or ""))
-    return images.build_tool_image(
+        context.configure(level="verbose")  # the scripts' -X: every command and ko's output as it runs
+    build = publish.KoBuild(box.binary("ko"), platforms, trace, str(settings.get("ko_base_image") or ""))
+    return toolimage.build_tool_image(
         tool,
         release_of(tool, release),
         registry=destination,
@@ -251,17 +254,17 @@ def publish_images(
     release = parse_release_version(version)
     t = target(c, repo, ["ko"])
     config = t.config
-    supported = images.go_linux_platforms(golang.require_go())
-    platforms = images.parse_platforms(platform or config["release"]["image_platforms"], supported)
+    supported = local.go_linux_platforms(golang.require_go())
+    platforms = local.parse_platforms(platform or config["release"]["image_platforms"], supported)
     destination = Reference.parse(registry or config["images"]["registry"])
     chosen = _components(config, list(component or config["images"]["components"]))
     base_image = str(config["images"].get("ko_base_image") or "")
-    images.publish_images(
+    publish.publish_images(
         t.checkout,
         chosen,
         release,
         registry=destination,
-        build=images.KoBuild(t.toolbox.binary("ko"), platforms, base_image=base_image),
+        build=publish.KoBuild(t.toolbox.binary("ko"), platforms, base_image=base_image),
         force=force,
     )
 

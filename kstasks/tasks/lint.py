@@ -5,8 +5,8 @@ from __future__ import annotations
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import lint as linting
-from kstasks import runner
+from kstasks.checks import lint as linting
+from kstasks.core import errors
 from kstasks.tasks.common import REPO_HELP, target
 
 
@@ -24,7 +24,7 @@ def lint(c: Context, repo: str | None = None, run: list[str] | None = None) -> N
     chosen = tuple(run or ())
     unknown = [name for name in chosen if name not in linting.LINTERS]
     if unknown:
-        raise runner.usage_error(
+        raise errors.BadInput(
             f"unknown linter {', '.join(unknown)}", f"Choose from {', '.join(linting.LINTERS)}."
         )
     t = target(c, repo, [*linting.LINTERS, "logcheck"])

@@ -8,16 +8,17 @@ from pathlib import Path
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import graph as versions_graph
-from kstasks import locks, release, runner
-from kstasks.registry import Reference
+from kstasks.core import errors, locks
+from kstasks.core.semver import parse_release_version
+from kstasks.release import prepare, verify
+from kstasks.release.graph import check, model, scan, select
+from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, target
-from kstasks.versions import parse_release_version
 
 
-def _graph(c: Context, repo: str | None) -> tuple[Path, versions_graph.Graph]:
+def _graph(c: Context, repo: str | None) -> tuple[Path, model.Graph]:
     t = target(c, repo, [])
-    return t.checkout.root, versions_graph.graph_for(t.checkout.root, t.config["release"]["graph"])
+    return t.checkout.root, select.graph_for(t.checkout.root, t.config["release"]["graph"])
 
 
 @task(
@@ -37,21 +38,21 @@ def versions(
         t = target(c, repo, [])
         name = t.config["release"]["graph"]
         if (t.checkout.root / name).exists() and not force:
-            raise runner.usage_error(f"{name} exists in {t.checkout.root}", "Pass --force to replace it.")
-        written = versions_graph.write_discovered(t.checkout.root, name, force=True)
+            raise errors.BadInput(f"{name} exists in {t.checkout.root}", "Pass --force to replace it.")
+        written = discover.write_discovered(t.checkout.root, name, force=True)
         if written is not None:
             print(written)
         return
     root, graph = _graph(c, repo)
-    rows = versions_graph.table(graph, versions_graph.scan(graph, root))
-    print(json.dumps(rows, indent=2) if json_ else versions_graph.format_table(rows))
+    rows = scan.table(graph, scan.scan(graph, root))
+    print(json.dumps(rows, indent=2) if json_ else scan.format_table(rows))
 
 
 @task(name="verify-versions", help={"repo": REPO_HELP})
 def verify_versions(c: Context, repo: str | None = None) -> None:
     """Fail, naming each new problem, when version references disagree, are invalid or undeclared."""
     t = target(c, repo, [])
-    versions_graph.verify_checkout(t.checkout.root, t.config["release"]["graph"])
+    check.verify_checkout(t.checkout.root, t.config["release"]["graph"])
 
 
 @task(
@@ -67,7 +68,7 @@ def release_prepare(c: Context, version: str, repo: str | None = None, dry_run: 
     wanted = parse_release_version(version)
     root, graph = _graph(c, repo)
     with locks.checkout_lock(root, "release-prepare"):
-        release.prepare_release(graph, root, wanted, dry_run=dry_run)
+        prepare.prepare_release(graph, root, wanted, dry_run=dry_run)
 
 
 @task(
@@ -92,7 +93,7 @@ def verify_release(
     override = Reference.parse(registry) if registry else None
     root, graph = _graph(c, repo)
     path = Path(report) if report else root / "dist" / f"release-{wanted.text}.json"
-    release.check_release(graph, wanted, override, path)
+    verify.check_release(graph, wanted, override, path)
 
 
 def collection() -> Collection:

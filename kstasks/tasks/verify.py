@@ -5,7 +5,7 @@ from __future__ import annotations
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks import verify, verifycache
+from kstasks.checks import derived, verifycache
 from kstasks.tasks.codegen import generate_all_for, needed_tools
 from kstasks.tasks.common import REPO_HELP, program_name, target
 
@@ -29,7 +29,7 @@ def verify_codegen(
     """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
     t = target(c, repo, needed_tools("all-generated", c))
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
-    verify.verify_codegen(
+    derived.verify_codegen(
         t.checkout,
         t.layout.verify_paths,
         generate_all_for(t),

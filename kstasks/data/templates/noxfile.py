@@ -8,7 +8,8 @@ running nox came from) and runs one kstasks step on this checkout: `nox -s gener
 
 import nox
 
-from kstasks import noxdocs, noxsessions
+from kstasks.project.requirement import in_project
+from kstasks.tasks import noxdocs, noxsessions
 
 nox.options.sessions = ["verify"]
 nox.options.reuse_venv = "yes"
@@ -56,7 +57,7 @@ def deploy_docs(session: nox.Session) -> None:
     noxdocs.deploy_docs(session)
 
 
-if noxsessions.in_project():
+if in_project():
 
     @nox.session(tags=["release"])
     def release(session: nox.Session) -> None:

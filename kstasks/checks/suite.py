@@ -1,0 +1,188 @@
+"""``verify``: every check of KubeStellar's CI verify job in one run.
+
+verify-go-versions, verify-boilerplate, verify-codegen, verify-imports, verify-modules and
+verify-versions all run, even when one fails, on the committed content: the read-only checks
+and the scratch copies of verify-imports and verify-modules share one isolated worktree of
+HEAD; verify-codegen regenerates in a worktree of its own (it writes). Independent checks run
+at once. Each is reported with its verdict: ok, FAILED (it found a problem) or error (the
+environment stopped it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from kstasks.checks import boilerplate, derived, drift, verifycache
+from kstasks.codegen.layout import ImportSettings, Layout
+from kstasks.core import context, output, runner
+from kstasks.core.errors import USAGE, BadInput, CheckFailed, KstasksError
+from kstasks.project import headers, worktrees
+from kstasks.project.repo import Checkout
+from kstasks.release.graph import check
+from kstasks.toolchain import golang
+from kstasks.toolchain.tools import Toolbox
+
+ORDER = (
+    "verify-go-versions",
+    "verify-boilerplate",
+    "verify-codegen",
+    "verify-imports",
+    "verify-modules",
+    "verify-versions",
+)
+"""The checks, in the order the summary lists them."""
+OK, FAILED, ERROR = "ok", "FAILED", "error"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One check's verdict, its report and how long it took."""
+
+    name: str
+    verdict: str
+    message: str
+    seconds: float
+
+
+Check = tuple[str, Callable[[], Any]]
+
+
+def run_check(name: str, call: Callable[[], Any]) -> Outcome:
+    """Run one check; its failure becomes its verdict instead of stopping the others."""
+    started = time.monotonic()
+    try:
+        call()
+    except KstasksError as stopped:
+        code = stopped.code
+        verdict = OK if code == 0 else ERROR if code == USAGE else FAILED
+        return Outcome(name, verdict, str(stopped.message or ""), time.monotonic() - started)
+    except Exception as crash:  # a defect must not hide the other checks' verdicts
+        message = f"internal error: {type(crash).__name__}: {crash}"
+        return Outcome(name, FAILED, message, time.monotonic() - started)
+    return Outcome(name, OK, "", time.monotonic() - started)
+
+
+def run_lanes(lanes: Sequence[Sequence[Check]]) -> list[Outcome]:
+    """Run the lanes at once, the checks of each lane one after the other; outcomes in ``ORDER``."""
+
+    def lane(checks_in_lane: Sequence[Check]) -> list[Outcome]:
+        return [run_check(name, call) for name, call in checks_in_lane]
+
+    outcomes = [
+        outcome for result in runner.parallel(*(partial(lane, x) for x in lanes)) for outcome in result
+    ]
+    rank = {name: index for index, name in enumerate(ORDER)}
+    return sorted(outcomes, key=lambda outcome: rank.get(outcome.name, len(ORDER)))
+
+
+def summary(outcomes: Sequence[Outcome], what: str) -> str:
+    """One line per check with its verdict and time."""
+    lines = [f"verify: {what}"]
+    lines += [f"  {o.name:<20} {o.verdict:<7} {o.seconds:6.1f}s" for o in outcomes]
+    return "\n".join(lines)
+
+
+def conclude(outcomes: Sequence[Outcome], what: str) -> None:
+    """Print every failing check's report and the summary; exit 1 if one failed, 2 if one could not run."""
+    for outcome in outcomes:
+        if outcome.verdict != OK:
+            output.say(f"\n--- {outcome.name}: {outcome.verdict} ---\n{outcome.message.rstrip()}")
+    print(summary(outcomes, what))
+    failed = [o.name for o in outcomes if o.verdict == FAILED]
+    errors = [o.name for o in outcomes if o.verdict == ERROR]
+    if failed:
+        raise CheckFailed(
+            f"verify: {len(failed)} check(s) failed: {', '.join(failed)}", "See each report above."
+        )
+    if errors:
+        raise BadInput(
+            f"verify: {len(errors)} check(s) could not run: {', '.join(errors)}", "See each report above."
+        )
+
+
+@dataclass(frozen=True)
+class Suite:
+    """What the checks need, resolved by the task layer."""
+
+    checkout: Checkout
+    layout: Layout
+    toolbox: Toolbox
+    imports: ImportSettings
+    ignore_go_version: bool
+    graph: str
+    """The version-reference graph file (``kstasks.release.graph``)."""
+    generate_all: derived.GenerateAll
+    """all-generated with these settings, for verify-codegen's worktree."""
+    program: str = "kstasks"
+    boilerplate_dir: str = headers.BOILERPLATE_DIR
+    fingerprint: verifycache.Fingerprint | None = None
+    """How verify-codegen recognises a tree that passed before (None: always regenerate)."""
+
+
+def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
+    """The checks, grouped into lanes that run at once: verify-codegen (the long one, in its own
+    worktree), verify-modules (go), and the quick Python checks on the shared worktree ``head``."""
+    return [
+        [
+            (
+                "verify-codegen",
+                partial(
+                    derived.verify_codegen,
+                    suite.checkout,
+                    suite.layout.verify_paths,
+                    suite.generate_all,
+                    fingerprint=suite.fingerprint,
+                    layout=suite.layout,
+                    fix_command=f"{suite.program} all-generated",
+                ),
+            )
+        ],
+        [
+            (
+                "verify-modules",
+                partial(drift.verify_modules, head.root, what=what, fix_command=f"{suite.program} modules"),
+            )
+        ],
+        [
+            (
+                "verify-go-versions",
+                partial(golang.verify_go_versions, head.root, ignore=suite.ignore_go_version),
+            ),
+            (
+                "verify-boilerplate",
+                partial(boilerplate.verify_boilerplate, head.root, suite.boilerplate_dir, what=what),
+            ),
+            (
+                "verify-imports",
+                partial(
+                    drift.verify_imports,
+                    head.root,
+                    head,
+                    suite.imports,
+                    suite.toolbox,
+                    what=what,
+                    fix_command=f"{suite.program} imports",
+                ),
+            ),
+            ("verify-versions", partial(check.verify_checkout, head.root, suite.graph)),
+        ],
+    ]
+
+
+def verify_all(suite: Suite) -> list[Outcome]:
+    """Run every check on the committed content; exit 1/2 as :func:`conclude` says."""
+    if context.dry_run():
+        print(f"verify: dry run: {', '.join(ORDER)} would run on the commit; nothing was checked")
+        return []
+    started = time.monotonic()
+    with worktrees.committed(suite.checkout, "verify") as head:
+        commit = suite.checkout.short_commit()
+        what = f"commit {commit}"
+        outcomes = run_lanes(lanes(suite, head, what))
+    output.say(f"verify: {len(outcomes)} checks in {time.monotonic() - started:.1f}s")
+    conclude(outcomes, what)
+    return outcomes

@@ -1,0 +1,156 @@
+"""None"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from kstasks.core import context, fsutil, output
+from kstasks.release.graph.check import problems, undeclared
+from kstasks.release.graph.model import Artifact, Problem, ReferenceSpec
+from kstasks.release.graph.parse import bundled_graph, parse_graph
+from kstasks.release.graph.scan import scan, tracked_files
+
+_HEADER = """\
+# The version-reference graph of this checkout, written by `kstasks versions --discover` (or
+# `kstasks init`) for the maintainer to review: the published artifacts this checkout refers to,
+# and every place a version of one is written (chart values, post-create hooks, scripts, docs
+# config). References kstasks knows from KubeStellar's releases come first; then one reference
+# per file and artifact for the other versioned mentions it found. Review those: a mention of an
+# artifact this repository publishes is marked `set: release` (release-prepare will change it);
+# where a version is quoted on purpose, delete the reference and add its file to scan.exclude.
+#
+# references[].set: what `release-prepare VERSION` does to the literal: never touch it, set it
+# for every release (release), or only for a regular (non-rc) release (regular).
+# references[].agree: references with the same group must hold the same version (default: the
+# artifact). A reference's v_prefix overrides the artifact's where a template adds the v.
+"""
+
+
+_KNOWN_HEADER = """\
+
+# Problems this checkout already had when the graph was written. verify-versions lists them as
+# warnings and fails on any other (or when one of these changes). Fill in each reason; delete an
+# entry once it is fixed (verify-versions says when).
+"""
+
+
+RELEASE_GROUP = "kubestellar-release"
+
+
+def _discovered_reference(artifact: Artifact, file: str, taken: set[str]) -> dict[str, Any]:
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(file).with_suffix("").as_posix().lower()).strip("-")
+    base = f"{stem}-{artifact.id}"
+    ident, n = base, 2
+    while ident in taken:
+        ident, n = f"{base}-{n}", n + 1
+    taken.add(ident)
+    entry: dict[str, Any] = {"id": ident, "artifact": artifact.id, "file": file}
+    entry["pattern"] = artifact.mention_pattern().pattern
+    if artifact.self_published:
+        entry.update({"set": "release", "agree": RELEASE_GROUP})
+    return entry
+
+
+def _artifact_data(artifact: Artifact) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": artifact.kind}
+    if artifact.name != artifact.id:
+        data["name"] = artifact.name
+    data["registry"] = artifact.registry
+    if artifact.v_prefix:
+        data["v_prefix"] = True
+    if artifact.self_published:
+        data["self"] = True
+    if artifact.mention:
+        data["mention"] = artifact.mention
+    return data
+
+
+def _reference_data(spec: ReferenceSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": spec.id, "artifact": spec.artifact, "file": spec.file}
+    data.update({"yaml_path": spec.yaml_path} if spec.yaml_path else {"pattern": spec.pattern})
+    if spec.set != "never":
+        data["set"] = spec.set
+    if spec.agree:
+        data["agree"] = spec.agree
+    if spec.v_prefix is not None:
+        data["v_prefix"] = spec.v_prefix
+    return data
+
+
+def discovered_data(root: Path) -> dict[str, Any]:
+    """The graph data for the checkout at ``root``, found from kstasks' catalogue.
+
+    The catalogue is the bundled v0.24.0 graph: each of its references that the checkout has is
+    kept; every other versioned mention of one of its artifacts (in the files the scan covers)
+    becomes a reference of its own, one per file and artifact.
+    """
+    catalogue = bundled_graph()
+    found = scan(catalogue, root)
+    missing = {spec.id for spec, _ in found.missing}
+    references = [_reference_data(spec) for spec in catalogue.references if spec.id not in missing]
+    taken = {entry["id"] for entry in references}
+    mentioned = sorted(
+        {(file, artifact) for file, _, artifact, _ in undeclared(catalogue, root, found, tracked_files(root))}
+    )
+    references += [
+        _discovered_reference(catalogue.artifacts[artifact], file, taken) for file, artifact in mentioned
+    ]
+    used = {entry["artifact"] for entry in references}
+    return {
+        "artifacts": {
+            key: _artifact_data(a)
+            for key, a in catalogue.artifacts.items()
+            if key in used or a.self_published  # verify-release checks what the release publishes
+        },
+        "references": references,
+        "scan": {"include": catalogue.scan_include, "exclude": catalogue.scan_exclude},
+    }
+
+
+def render(data: Mapping[str, Any], known: Iterable[Problem] = ()) -> str:
+    """Graph data as the file kstasks writes: commented, then each known problem with a reason line."""
+    import json
+
+    import yaml
+
+    def dump(part: Mapping[str, Any]) -> str:
+        return yaml.safe_dump(dict(part), sort_keys=False, default_flow_style=False, width=10_000)
+
+    text = _HEADER + dump({"artifacts": data["artifacts"]}) + "\n" + dump({"references": data["references"]})
+    text += "\n" + dump({"scan": data["scan"]})
+    entries = list(known)
+    if entries:
+        text += _KNOWN_HEADER + "known:\n"
+        for problem in entries:
+            text += f"- problem: {json.dumps(problem.key, ensure_ascii=False)}\n"
+            text += "  reason: ''  # why this is acceptable for now\n"
+    return text
+
+
+def discover(root: Path) -> str:
+    """The text of a graph for the checkout at ``root`` (no known problems recorded)."""
+    return render(discovered_data(root))
+
+
+def write_discovered(root: Path, name: str, *, force: bool = False) -> Path | None:
+    """Write the discovered graph into ``root/name``, recording today's problems as known.
+
+    An existing file is kept (None is returned) unless ``force``. The path written otherwise.
+    """
+    path = root / name
+    if path.exists() and not force:
+        output.say(f"versions: {name} exists; kept as it is")
+        return None
+    data = discovered_data(root)
+    graph = parse_graph(data, name)
+    issues = problems(graph, root, scan(graph, root), tracked_files(root))
+    text = render(data, issues)
+    if context.dry_run():
+        print(text, end="")
+        return None
+    fsutil.write_if_changed(path, text.encode())
+    output.say(f"versions: wrote {name} ({len(graph.references)} references, {len(issues)} known problem(s))")
+    return path

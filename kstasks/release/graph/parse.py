@@ -1,0 +1,116 @@
+"""Reading a graph file: its YAML checked and turned into the model (``kstasks.release.graph.model``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from kstasks.core import errors
+from kstasks.release.graph.model import SET_CHOICES, Artifact, Graph, Known, ReferenceSpec
+from kstasks.release.graph.scan import scan
+
+
+def _fail(source: str, problem: str) -> errors.KstasksError:
+    return errors.BadInput(f"{source}: {problem}", "Fix the version-reference graph file.")
+
+
+def parse_graph(data: Mapping[str, Any], source: str) -> Graph:
+    """A graph from its YAML data; exit 2 on anything malformed."""
+    try:
+        return _parse_graph(data, source)
+    except (AttributeError, TypeError, ValueError) as err:  # a list or number where a mapping belongs
+        raise _fail(source, f"malformed ({type(err).__name__}: {str(err)[:80]})") from err
+
+
+def _outside(file: str) -> bool:
+    """Whether a reference's file is absolute or climbs out of the checkout."""
+    path = PurePosixPath(file)
+    return path.is_absolute() or ".." in path.parts
+
+
+def _parse_graph(data: Mapping[str, Any], source: str) -> Graph:
+    artifacts = {}
+    for key, value in (data.get("artifacts") or {}).items():
+        if value.get("kind") not in ("image", "chart"):
+            raise _fail(source, f"artifact {key!r} needs kind: image or chart")
+        artifacts[key] = Artifact(
+            id=key,
+            kind=value["kind"],
+            name=str(value.get("name") or key),
+            registry=str(value.get("registry", "")),
+            v_prefix=bool(value.get("v_prefix", False)),
+            self_published=bool(value.get("self", False)),
+            mention=str(value.get("mention") or ""),
+        )
+    references = []
+    for index, value in enumerate(data.get("references") or []):
+        spec = ReferenceSpec(
+            id=str(value.get("id") or f"reference-{index}"),
+            artifact=str(value.get("artifact", "")),
+            file=str(value.get("file", "")),
+            yaml_path=str(value.get("yaml_path") or ""),
+            pattern=str(value.get("pattern") or ""),
+            set=str(value.get("set") or "never"),
+            agree=str(value.get("agree") or ""),
+            v_prefix=value.get("v_prefix"),
+        )
+        if spec.artifact not in artifacts:
+            raise _fail(source, f"reference {spec.id!r} names unknown artifact {spec.artifact!r}")
+        if _outside(spec.file):
+            raise _fail(source, f"reference {spec.id!r}: {spec.file[:80]!r} is outside the checkout")
+        if not spec.file or bool(spec.yaml_path) == bool(spec.pattern):
+            raise _fail(source, f"reference {spec.id!r} needs a file and exactly one of yaml_path or pattern")
+        if spec.set not in SET_CHOICES:
+            raise _fail(source, f"reference {spec.id!r}: set must be one of {', '.join(SET_CHOICES)}")
+        if spec.pattern:
+            try:
+                if "version" not in re.compile(spec.pattern).groupindex:
+                    raise _fail(source, f"reference {spec.id!r}: the pattern needs a (?P<version>...) group")
+            except re.error as err:
+                raise _fail(source, f"reference {spec.id!r}: bad pattern ({err})") from err
+        references.append(spec)
+    known = []
+    for index, value in enumerate(data.get("known") or []):
+        if not isinstance(value, Mapping) or not str(value.get("problem") or "").strip():
+            raise _fail(source, f"known entry {index + 1} needs a 'problem:' text")
+        known.append(Known(str(value["problem"]), str(value.get("reason") or "")))
+    scan = data.get("scan") or {}
+    return Graph(
+        artifacts,
+        references,
+        list(scan.get("include") or ["**"]),
+        list(scan.get("exclude") or []),
+        source,
+        known,
+    )
+
+
+BUNDLED = "versions-v0.24.0.yaml"
+"""kstasks' graph of KubeStellar v0.24.0, also the catalogue discovery starts from."""
+
+
+def _parse_text(text: str, source: str) -> Graph:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise _fail(source, f"not valid YAML ({err})") from err
+    if not isinstance(data, Mapping):
+        raise _fail(source, "not a mapping of artifacts, references and scan")
+    return parse_graph(data, source)
+
+
+def bundled_graph() -> Graph:
+    """kstasks' graph of the KubeStellar v0.24.0 layout."""
+    text = (resources.files("kstasks") / "data" / BUNDLED).read_text()
+    return _parse_text(text, "kstasks' bundled v0.24.0 graph")
+
+
+def layout_matches(graph: Graph, root: Path) -> bool:
+    """Whether every reference of ``graph`` is found in the checkout (its layout is the graph's)."""
+    return not scan(graph, root).missing

@@ -1,0 +1,34 @@
+"""release-prepare: edit the version literals the graph declares for a new release.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kstasks.core import context, output
+from kstasks.core.semver import ReleaseVersion
+from kstasks.release.graph.check import verify_versions
+from kstasks.release.graph.edit import release_edits, unified_diff
+from kstasks.release.graph.model import Graph
+from kstasks.release.graph.scan import scan
+
+
+def prepare_release(graph: Graph, root: Path, version: ReleaseVersion, *, dry_run: bool = False) -> None:
+    """Set every literal the release document asks for to ``version``, then verify the references.
+
+    With ``dry_run`` the diff is printed and nothing is written. A reference that cannot be found
+    stops it before any edit.
+    """
+    found = scan(graph, root)
+    if found.missing:
+        verify_versions(graph, root, found)
+    edits = release_edits(graph, found, version)
+    if dry_run or context.dry_run():
+        print(unified_diff(found, edits), end="")
+        return
+    for file, text in edits.items():
+        (root / file).write_text(text)
+        output.say(f"release-prepare: {file} updated for {version.text}")
+    if not edits:
+        output.say(f"release-prepare: nothing to change for {version.text}")
+    verify_versions(graph, root, scan(graph, root))

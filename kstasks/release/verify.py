@@ -1,0 +1,162 @@
+"""None"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from kstasks.core import errors
+from kstasks.core.semver import ReleaseVersion
+from kstasks.release.graph.model import Artifact, Graph
+
+_IMAGE_LINE_RE = re.compile(r"""^\s*-?\s*image:\s*["']?([^\s"'#]+)""", re.MULTILINE)
+
+
+_VALUES_RE = re.compile(r"\{\{-?\s*\.Values\.(\w+)\s*-?\}\}")
+
+
+HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+
+
+def images_in_chart(archive: bytes) -> list[str]:
+    """Image references in a packaged chart's templates, ``{{ .Values.X }}`` filled from its values."""
+    import io
+    import tarfile
+
+    import yaml
+
+    texts: dict[str, str] = {}
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar.getmembers():
+            parts = member.name.split("/")
+            if member.isfile() and (parts[1:2] == ["templates"] or parts[1:] == ["values.yaml"]):
+                handle = tar.extractfile(member)
+                if handle is not None:
+                    texts["/".join(parts[1:])] = handle.read().decode(errors="replace")
+    values = yaml.safe_load(texts.get("values.yaml", "")) or {}
+    found = []
+    for name, text in texts.items():
+        if not name.startswith("templates/"):
+            continue
+        for match in _IMAGE_LINE_RE.finditer(text):
+            image = _VALUES_RE.sub(lambda m: str(values.get(m[1], m[0])), match[1])
+            if "{{" not in image and image not in found:
+                found.append(image)
+    return found
+
+
+def _image_artifact(graph: Graph, image: str) -> tuple[Artifact, str] | None:
+    repository, _, tag = image.rpartition(":")
+    for artifact in graph.artifacts.values():
+        if artifact.kind == "image" and repository == f"{artifact.registry}/{artifact.name}":
+            return artifact, tag
+    return None
+
+
+def verify_release(graph: Graph, version: ReleaseVersion, registry: Any | None) -> dict[str, Any]:
+    """Check, over the registry API, what a release must have published; a report.
+
+    ``registry`` (a registry Reference) stands in for the registry of every artifact this
+    repository publishes. The report lists each artifact with its digest and its problems.
+    """
+    from kstasks.remote.registry import Reference, Registry
+
+    clients: dict[str, Registry] = {}
+
+    def location(artifact: Artifact) -> Reference:
+        return registry if registry is not None else Reference.parse(artifact.registry)
+
+    def client(reference: Reference) -> Registry:
+        if reference.host not in clients:
+            clients[reference.host] = Registry(reference)
+            clients[reference.host].ping()
+        return clients[reference.host]
+
+    entries = []
+    for artifact in (a for a in graph.artifacts.values() if a.self_published):
+        where = location(artifact)
+        repository, tag = where.repository(artifact.name), artifact.tag(version)
+        entry: dict[str, Any] = {
+            "artifact": artifact.id,
+            "kind": artifact.kind,
+            "reference": f"{where}/{artifact.name}:{tag}",
+            "digest": None,
+            "problems": [],
+            "images": [],
+        }
+        entries.append(entry)
+        manifest = client(where).manifest(repository, tag)
+        if manifest is None:
+            entry["problems"].append(f"{entry['reference']} is missing")
+            continue
+        entry["digest"] = manifest.digest
+        if artifact.kind == "chart":
+            _check_chart(graph, version, client(where), repository, manifest.body, entry, location, client)
+    problems_found = [problem for entry in entries for problem in entry["problems"]]
+    return {
+        "version": version.text,
+        "ok": not problems_found,
+        "problems": problems_found,
+        "artifacts": entries,
+    }
+
+
+def _check_chart(
+    graph: Graph,
+    version: ReleaseVersion,
+    remote: Any,
+    repository: str,
+    body: dict[str, Any],
+    entry: dict[str, Any],
+    location: Any,
+    client: Any,
+) -> None:
+    import json
+
+    config = json.loads(remote.blob(repository, body["config"]["digest"]))
+    for key in ("version", "appVersion"):
+        if str(config.get(key)) != version.text:
+            entry["problems"].append(
+                f"{entry['reference']}: {key} is {config.get(key)!r}, expected {version.text!r}"
+            )
+    layer = next(
+        (layer for layer in body.get("layers", []) if layer.get("mediaType") == HELM_CHART_LAYER), None
+    )
+    if layer is None:
+        entry["problems"].append(f"{entry['reference']} has no chart content layer")
+        return
+    for image in images_in_chart(remote.blob(repository, layer["digest"])):
+        known = _image_artifact(graph, image)
+        if known is None or not known[0].self_published:
+            entry["images"].append({"image": image, "checked": False})
+            continue
+        artifact, tag = known
+        where = location(artifact)
+        found = client(where).manifest(where.repository(artifact.name), tag)
+        entry["images"].append({"image": image, "checked": True, "digest": found.digest if found else None})
+        if found is None:
+            entry["problems"].append(
+                f"{entry['reference']} refers to {image}, which is missing ({where}/{artifact.name}:{tag})"
+            )
+
+
+def check_release(
+    graph: Graph, version: ReleaseVersion, registry: Any | None, report: Path
+) -> dict[str, Any]:
+    """verify_release, with its JSON report written to ``report``; exit 1 listing every problem."""
+    import json
+
+    result = verify_release(graph, version, registry)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(result, indent=2) + "\n")
+    for entry in result["artifacts"]:
+        print(f"{entry['reference']}@{entry['digest'] or 'MISSING'}")
+    if not result["ok"]:
+        raise errors.CheckFailed(
+            f"release {version.text} is incomplete or wrong (report: {report})",
+            "Publish what is missing, then run verify-release again.",
+            context="\n".join(f"  - {problem}" for problem in result["problems"]),
+        )
+    print(f"verify-release: release {version.text} is complete (report: {report})")
+    return result

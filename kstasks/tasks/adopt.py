@@ -1,0 +1,63 @@
+"""Invoke's own command line made to behave as kstasks promises, also under plain ``invoke``.
+
+An unknown task or flag exits 2 with the closest name suggested (Invoke: exit 1), and a task
+list cut short by its reader (``--list | head``) ends quietly. The namespace applies it when it
+is imported, which the ``invoke`` command does before it parses task names.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from invoke import Program
+from invoke.exceptions import Exit, ParseError
+
+from kstasks.tasks import guard
+
+
+def quiet_broken_pipe() -> None:
+    """stdout's reader went away (``| head``): send the rest nowhere, so Python's exit stays quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+
+def _names(program: Program) -> tuple[list[str], list[str]]:
+    """The task names and long core flags of ``program`` (for suggestions)."""
+    collection = getattr(program, "collection", None)
+    tasks = list(collection.task_names) if collection is not None else []
+    flags = [f"--{name}" for argument in program.core_args() for name in argument.names if len(name) > 1]
+    return tasks, flags
+
+
+
+def adopt_invoke(program_class: type[Program] = Program) -> None:
+    """Make Invoke's command line behave as kstasks promises, also under plain ``invoke``.
+
+    An unknown task or flag exits 2 with the closest name suggested (Invoke: exit 1), and a
+    task list cut short by its reader (``--list | head``) ends quietly. Called when the kstasks
+    namespace is imported, which the ``invoke`` command does before it parses task names.
+    Idempotent.
+    """
+    if getattr(program_class, "_kstasks_adopted", False):
+        return
+    parse_tasks, list_tasks = program_class.parse_tasks, program_class.list_tasks
+
+    def parse_tasks_strictly(self: Program) -> None:
+        try:
+            parse_tasks(self)
+        except ParseError as error:
+            raise guard.bad_input(error, *_names(self)) from None
+
+    def list_tasks_quietly(self: Program) -> None:
+        try:
+            list_tasks(self)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            quiet_broken_pipe()
+            raise Exit(code=0) from None
+
+    program_class.parse_tasks = parse_tasks_strictly  # type: ignore[method-assign]
+    program_class.list_tasks = list_tasks_quietly  # type: ignore[method-assign]
+    program_class._kstasks_adopted = True  # type: ignore[attr-defined]
