@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kstasks import __version__
-from kstasks.project import scaffold, snapshot
+from kstasks.project import requirement, scaffold, snapshot
 from kstasks.tasks import noxsessions
 from tests.conftest import PROJECT, git, make_sample_repo, tree_digest
 
@@ -92,25 +92,25 @@ def test_the_version_is_written_once() -> None:
 def test_the_requirement_comes_from_the_setting_else_the_project(
     environ: dict[str, str], expected: str | None
 ) -> None:
-    chosen = noxsessions.requirement(environ, PROJECT)
+    chosen = requirement.requirement(environ, PROJECT)
     assert chosen == (expected or environ["KSTASKS_REQUIREMENT"])
 
 
 def test_extras_join_every_requirement_form(tmp_path: Path) -> None:
     wheel = tmp_path / "kstasks-1-py3-none-any.whl"
     wheel.touch()
-    local = noxsessions.local_path(str(wheel))
-    assert local == wheel and noxsessions.local_path(wheel.as_uri()) == wheel
-    assert noxsessions.local_path("kstasks==1.0") is None
-    assert noxsessions.with_extras(str(wheel), "[test]", local) == f"kstasks[test] @ {wheel.as_uri()}"
-    assert noxsessions.with_extras("kstasks==1.0", "[test]", None) == "kstasks[test]==1.0"
+    local = requirement.local_path(str(wheel))
+    assert local == wheel and requirement.local_path(wheel.as_uri()) == wheel
+    assert requirement.local_path("kstasks==1.0") is None
+    assert requirement.with_extras(str(wheel), "[test]", local) == f"kstasks[test] @ {wheel.as_uri()}"
+    assert requirement.with_extras("kstasks==1.0", "[test]", None) == "kstasks[test]==1.0"
     assert (
-        noxsessions.with_extras("git+https://h/k.git", "[test]", None)
+        requirement.with_extras("git+https://h/k.git", "[test]", None)
         == "kstasks[test] @ git+https://h/k.git"
     )
-    named = noxsessions.with_extras("kstasks @ git+https://h/k.git", "[test]", None)
+    named = requirement.with_extras("kstasks @ git+https://h/k.git", "[test]", None)
     assert named == "kstasks[test] @ git+https://h/k.git"
-    assert noxsessions.local_path(".") == Path.cwd().resolve()
+    assert requirement.local_path(".") == Path.cwd().resolve()
 
 
 class RecordingSession:

@@ -13,9 +13,8 @@ import pytest
 import yaml
 
 from kstasks import __version__
-from kstasks.checks import verifycache
-from kstasks.project import scaffold, settings
-from kstasks.tasks import noxsessions
+from kstasks.core import paths
+from kstasks.project import requirement, scaffold, settings
 from kstasks.toolchain import tools
 from tests.conftest import PROJECT
 
@@ -112,7 +111,7 @@ def test_the_init_workflow_runs_on_pull_requests_and_the_default_branch(written:
 def test_the_default_requirement_is_one_ci_can_install(
     monkeypatch: pytest.MonkeyPatch, origin: str | None, expected: str
 ) -> None:
-    monkeypatch.setattr(noxsessions, "installed_from", lambda: origin)
+    monkeypatch.setattr(requirement, "installed_from", lambda: origin)
     assert scaffold.default_requirement() == expected
 
 
@@ -126,7 +125,7 @@ def test_the_init_workflow_keeps_go_and_kstasks_caches(written: Path) -> None:
     tools_cache = caches["~/.cache/kstasks/tools"]
     assert "hashFiles('invoke.yaml', 'Makefile', 'go.mod')" in tools_cache["key"]
     assert "KSTASKS_REQUIREMENT" in tools_cache["key"]  # kstasks' own default pins
-    verified = caches[f"~/.cache/kstasks/{verifycache.DIRECTORY}"]
+    verified = caches[f"~/.cache/kstasks/{paths.VERIFIED}"]
     assert verified["restore-keys"] and "github.sha" in verified["key"]
 
 

@@ -256,8 +256,8 @@ def verify_codegen(
     worktree: bool = False,
     fingerprint: verifycache.Fingerprint | None = None,
     layout: Layout | None = None,
-) -> Drift:
-    """Exit 1 with a report when derived files drift; the (clean) drift otherwise.
+) -> str:
+    """Exit 1 with a report when derived files drift; the verdict line otherwise.
 
     ``worktree`` checks the working tree's content (in an isolated copy) instead of the commit;
     ``fingerprint`` reuses and records successes (:mod:`kstasks.checks.verifycache`); with ``layout``,
@@ -278,14 +278,11 @@ def verify_codegen(
             else f"commit {checked[:12]} (in an isolated worktree)"
         )
     if context.dry_run():
-        print(f"verify-codegen: dry run: {what} would be regenerated and compared; nothing was checked")
-        return drift
+        return f"verify-codegen: dry run: {what} would be regenerated and compared; nothing was checked"
     if drift.verified_before:
-        print(f"verify-codegen: {what}: verified before (nothing it depends on changed; --no-cache rechecks)")
-        return drift
+        return f"verify-codegen: {what}: verified before (nothing it depends on changed; --no-cache rechecks)"
     if drift.clean:
-        print(f"verify-codegen: derived files are up to date in {what}")
-        return drift
+        return f"verify-codegen: derived files are up to date in {what}"
     raise errors.CheckFailed(
         f"derived files in {what} are out of date",
         f"Run '{fix_command}' and commit the result.",

@@ -107,13 +107,13 @@ def _report(drift: list[FileDrift], title: str) -> str:
     return "\n".join(lines) + "\n" + "".join(item.diff() for item in drift)
 
 
-def verify_modules(source: Path, *, what: str = "the checkout", fix_command: str = "kstasks modules") -> None:
-    """Exit 1 naming go.mod/go.sum (with the diff) when ``go mod tidy`` would change them."""
+def verify_modules(source: Path, *, what: str = "the checkout", fix_command: str = "kstasks modules") -> str:
+    """Exit 1 naming go.mod/go.sum (with the diff) when ``go mod tidy`` would change them; the
+    result line otherwise (empty: the verdict was said as progress)."""
     if not (source / "go.mod").is_file():
         raise errors.BadInput(f"{source} has no go.mod", "Run this in a Go module.")
     if context.dry_run():
-        print(f"verify-modules: dry run: go mod tidy would run on a copy of {what}; nothing was checked")
-        return
+        return f"verify-modules: dry run: go mod tidy would run on a copy of {what}; nothing was checked"
     with scratch.directory("modules") as temp:
         copy_go_sources(source, Path(temp))
         drift = module_drift(Path(temp))
@@ -125,6 +125,7 @@ def verify_modules(source: Path, *, what: str = "the checkout", fix_command: str
             context=_report(drift, "go mod tidy would change:"),
         )
     output.say(f"verify-modules: go.mod and go.sum are tidy in {what}")
+    return ""
 
 
 def verify_imports(

@@ -19,7 +19,8 @@ from typing import Any
 from kstasks.checks import boilerplate, derived, drift, verifycache
 from kstasks.codegen.layout import ImportSettings, Layout
 from kstasks.core import context, output, runner
-from kstasks.core.errors import USAGE, BadInput, CheckFailed, KstasksError
+from kstasks.core.errors import USAGE, CheckFailed, EnvironmentUnusable, KstasksError
+from kstasks.core.report import Report
 from kstasks.project import headers, worktrees
 from kstasks.project.repo import Checkout
 from kstasks.release.graph import check
@@ -46,6 +47,8 @@ class Outcome:
     verdict: str
     message: str
     seconds: float
+    result: str = ""
+    """The check's own result line, when it has one (verify-codegen's, verify-go-versions')."""
 
 
 Check = tuple[str, Callable[[], Any]]
@@ -55,7 +58,7 @@ def run_check(name: str, call: Callable[[], Any]) -> Outcome:
     """Run one check; its failure becomes its verdict instead of stopping the others."""
     started = time.monotonic()
     try:
-        call()
+        result = call()
     except KstasksError as stopped:
         code = stopped.code
         verdict = OK if code == 0 else ERROR if code == USAGE else FAILED
@@ -63,7 +66,7 @@ def run_check(name: str, call: Callable[[], Any]) -> Outcome:
     except Exception as crash:  # a defect must not hide the other checks' verdicts
         message = f"internal error: {type(crash).__name__}: {crash}"
         return Outcome(name, FAILED, message, time.monotonic() - started)
-    return Outcome(name, OK, "", time.monotonic() - started)
+    return Outcome(name, OK, "", time.monotonic() - started, result if isinstance(result, str) else "")
 
 
 def run_lanes(lanes: Sequence[Sequence[Check]]) -> list[Outcome]:
@@ -86,22 +89,24 @@ def summary(outcomes: Sequence[Outcome], what: str) -> str:
     return "\n".join(lines)
 
 
-def conclude(outcomes: Sequence[Outcome], what: str) -> None:
-    """Print every failing check's report and the summary; exit 1 if one failed, 2 if one could not run."""
+def conclude(outcomes: Sequence[Outcome], what: str) -> Report:
+    """Say every failing check's report; the checks' result lines and the summary, failing with
+    exit 1 if a check failed, 2 if one could not run."""
     for outcome in outcomes:
         if outcome.verdict != OK:
             output.say(f"\n--- {outcome.name}: {outcome.verdict} ---\n{outcome.message.rstrip()}")
-    print(summary(outcomes, what))
+    report = Report([o.result for o in outcomes if o.result] + summary(outcomes, what).splitlines())
     failed = [o.name for o in outcomes if o.verdict == FAILED]
-    errors = [o.name for o in outcomes if o.verdict == ERROR]
+    unrun = [o.name for o in outcomes if o.verdict == ERROR]
     if failed:
-        raise CheckFailed(
+        report.failure = CheckFailed(
             f"verify: {len(failed)} check(s) failed: {', '.join(failed)}", "See each report above."
         )
-    if errors:
-        raise BadInput(
-            f"verify: {len(errors)} check(s) could not run: {', '.join(errors)}", "See each report above."
+    elif unrun:
+        report.failure = EnvironmentUnusable(
+            f"verify: {len(unrun)} check(s) could not run: {', '.join(unrun)}", "See each report above."
         )
+    return report
 
 
 @dataclass(frozen=True)
@@ -173,16 +178,14 @@ def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
     ]
 
 
-def verify_all(suite: Suite) -> list[Outcome]:
-    """Run every check on the committed content; exit 1/2 as :func:`conclude` says."""
+def verify_all(suite: Suite) -> Report:
+    """Run every check on the committed content; the report :func:`conclude` makes."""
     if context.dry_run():
-        print(f"verify: dry run: {', '.join(ORDER)} would run on the commit; nothing was checked")
-        return []
+        return Report.of(f"verify: dry run: {', '.join(ORDER)} would run on the commit; nothing was checked")
     started = time.monotonic()
     with worktrees.committed(suite.checkout, "verify") as head:
         commit = suite.checkout.short_commit()
         what = f"commit {commit}"
         outcomes = run_lanes(lanes(suite, head, what))
     output.say(f"verify: {len(outcomes)} checks in {time.monotonic() - started:.1f}s")
-    conclude(outcomes, what)
-    return outcomes
+    return conclude(outcomes, what)

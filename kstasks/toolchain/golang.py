@@ -87,12 +87,14 @@ def check_go_version(required: tuple[int, int, int], have: tuple[int, int, int])
     return None
 
 
-def verify_go_versions(checkout: Path, *, ignore: bool) -> None:
-    """Port of hack/verify-go-versions.sh: the installed Go must satisfy go.mod's go directive."""
+def verify_go_versions(checkout: Path, *, ignore: bool) -> str:
+    """Port of hack/verify-go-versions.sh: the installed Go must satisfy go.mod's go directive.
+
+    The result line (empty when skipped); exit 1 when the Go on PATH does not satisfy it."""
     go = go_binary()
     if ignore:
         output.say("verify-go-versions: skipped (IGNORE_GO_VERSION is set)")
-        return
+        return ""
     problem = check_go_version(go_directive(checkout / "go.mod"), installed_go_version(go))
     if problem:
         raise errors.CheckFailed(
@@ -100,4 +102,4 @@ def verify_go_versions(checkout: Path, *, ignore: bool) -> None:
             "Install a matching Go, or set IGNORE_GO_VERSION=1 to skip this check.",
             context=problem,
         )
-    print("verify-go-versions: ok")
+    return "verify-go-versions: ok"
