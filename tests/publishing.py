@@ -48,21 +48,23 @@ def other_set(dist: Path, dest: Path, version: str, changed: str) -> Path:
 
 PUBLISHER = """
 import sys, time
-from invoke.exceptions import Exit
 from pathlib import Path
-from kstasks import publish
-from kstasks.registry import Reference
-from kstasks.versions import parse_release_version
+from kstasks.core.errors import KstasksError
+from kstasks.core.semver import parse_release_version
+from kstasks.release import charts
+from kstasks.remote.registry import Reference
 
 dist, destination, version, start = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 release = parse_release_version(version)
-archives = publish.release_archives(Path(dist), release)
+archives = charts.release_archives(Path(dist), release)
 time.sleep(max(0.0, start - time.time()))
 try:
-    publish.publish_charts(archives, Reference.parse(destination), release)
-except Exit as err:
+    published = charts.publish_charts(archives, Reference.parse(destination), release)
+except KstasksError as err:
     print(err.message, file=sys.stderr)
     sys.exit(err.code)
+for chart in published:
+    print(f"{chart.reference}@{chart.digest}")
 """
 
 

@@ -11,6 +11,7 @@ import pytest
 from kstasks.checks import derived, verifycache
 from kstasks.codegen import stamp
 from kstasks.codegen.layout import Layout
+from kstasks.core import paths
 from kstasks.project import settings
 from kstasks.project.repo import load_checkout
 from kstasks.toolchain import golang, tools
@@ -172,7 +173,7 @@ def test_a_recorded_success_is_reused_until_anything_it_depends_on_changes(
 ) -> None:
     first = verify_codegen(sample_repo, cache)
     assert first.returncode == 0 and "up to date in commit" in first.stdout, first.stderr
-    assert len(list((cache / "kstasks" / verifycache.DIRECTORY).glob("*.json"))) == 1
+    assert len(list((cache / "kstasks" / paths.VERIFIED).glob("*.json"))) == 1
 
     again = verify_codegen(sample_repo, cache)
     assert again.returncode == 0 and "verified before" in again.stdout, again.stderr

@@ -146,6 +146,41 @@ def test_no_module_over_500_lines() -> None:
     assert long == {}
 
 
+def prints_to_stdout(path: Path) -> list[int]:
+    """Lines of ``path`` that print to stdout outside a ``main()`` (a ``python -m`` entry point)."""
+    found = []
+
+    def walk(node: ast.AST, in_main: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = in_main or (isinstance(child, ast.FunctionDef) and child.name == "main")
+            if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == "print":
+                to_stderr = any(k.arg == "file" and "stderr" in ast.unparse(k.value) for k in child.keywords)
+                if not to_stderr and not inside:
+                    found.append(child.lineno)
+            walk(child, inside)
+
+    walk(ast.parse(path.read_text()), False)
+    return found
+
+
+def test_library_modules_do_not_print_results() -> None:
+    """Results are returned to the task layer, which prints them once; the library only says
+    progress and warnings, on stderr (``kstasks.core.output``)."""
+    printing = [
+        f"{path.relative_to(PROJECT)}:{line}"
+        for name, path in modules().items()
+        if package_of(name) not in (None, "tasks")
+        for line in prints_to_stdout(path)
+    ]
+    assert printing == []
+
+
+def test_the_print_rule_catches_a_print(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("def f():\n    print('result')\n\n\ndef main():\n    print('ok')\n")
+    assert prints_to_stdout(source) == [2]
+
+
 def test_no_module_rebinds_its_globals() -> None:
     """Run state lives in the run context (``kstasks.core.context``), not in module globals."""
     rebinding = [

@@ -84,7 +84,7 @@ def test_in_this_project_the_sample_is_the_checkout() -> None:
 NOXFILE = """
 import nox
 
-from kstasks import noxdocs
+from kstasks.tasks import noxdocs
 
 
 @nox.session(name="serve-docs")

@@ -57,8 +57,9 @@ def test_verify_go_versions_fails_for_a_newer_go_directive(tmp_path: Path) -> No
         golang.verify_go_versions(tmp_path, ignore=False)
     assert caught.value.code == 1
     assert "IGNORE_GO_VERSION" in caught.value.message
-    golang.verify_go_versions(tmp_path, ignore=True)
+    assert golang.verify_go_versions(tmp_path, ignore=True) == ""
 
 
 def test_verify_go_versions_passes_for_the_sample() -> None:
-    golang.verify_go_versions(Path(__file__).resolve().parent.parent / "sample", ignore=False)
+    sample = Path(__file__).resolve().parent.parent / "sample"
+    assert golang.verify_go_versions(sample, ignore=False) == "verify-go-versions: ok"

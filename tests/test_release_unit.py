@@ -9,6 +9,7 @@ import pytest
 from kstasks.core.errors import KstasksError
 from kstasks.core.semver import parse_release_version
 from kstasks.release import verify
+from kstasks.release.graph import check, edit, parse, scan
 
 GRAPH = {
     "artifacts": {
@@ -65,12 +66,12 @@ SCRIPT = '#!/bin/sh\n# run helm\nexec docker run quay.io/ks/helm:3.14.0 "$@"\n'
 README = "# Sample\n\nThe latest release is 0.1.0.\n"
 
 
-def make(tmp_path: Path, values: str = VALUES, script: str = SCRIPT) -> tuple[verify.Graph, verify.Scan]:
+def make(tmp_path: Path, values: str = VALUES, script: str = SCRIPT) -> tuple[verify.Graph, scan.Scan]:
     (tmp_path / "values.yaml").write_text(values)
     (tmp_path / "run.sh").write_text(script)
     (tmp_path / "README.md").write_text(README)
-    graph = verify.parse_graph(GRAPH, "test graph")
-    return graph, verify.scan(graph, tmp_path)
+    graph = parse.parse_graph(GRAPH, "test graph")
+    return graph, scan.scan(graph, tmp_path)
 
 
 def all_files(tmp_path: Path) -> list[str]:
@@ -93,7 +94,7 @@ def test_finds_yaml_and_pattern_references_with_lines(tmp_path: Path) -> None:
 
 def test_clean_graph_has_no_problems(tmp_path: Path) -> None:
     graph, found = make(tmp_path)
-    assert verify.problems(graph, tmp_path, found, all_files(tmp_path)) == []
+    assert check.problems(graph, tmp_path, found, all_files(tmp_path)) == []
 
 
 def test_problems_are_named(tmp_path: Path) -> None:
@@ -101,7 +102,7 @@ def test_problems_are_named(tmp_path: Path) -> None:
     values = values.replace('KS_VERSION: "0.1.0"', 'KS_VERSION: "latest"')
     graph, found = make(tmp_path, values=values)
     (tmp_path / "extra.txt").write_text("pull quay.io/ks/helm:3.13.0 here\n")
-    issues = [str(i) for i in verify.problems(graph, tmp_path, found, all_files(tmp_path))]
+    issues = [str(i) for i in check.problems(graph, tmp_path, found, all_files(tmp_path))]
     assert "values.yaml:2: 'latest' is not a valid version (values)" in issues
     assert "values.yaml:4: '0.2.0' should carry a v (addon)" in issues
     assert any(
@@ -114,15 +115,15 @@ def test_problems_are_named(tmp_path: Path) -> None:
 def test_missing_file_and_path_are_problems(tmp_path: Path) -> None:
     graph, _ = make(tmp_path, values=VALUES.replace("ADDON: v0.2.0\n", ""))
     (tmp_path / "run.sh").unlink()
-    found = verify.scan(graph, tmp_path)
-    issues = [str(i) for i in verify.problems(graph, tmp_path, found, all_files(tmp_path))]
+    found = scan.scan(graph, tmp_path)
+    issues = [str(i) for i in check.problems(graph, tmp_path, found, all_files(tmp_path))]
     assert "script (helm): run.sh does not exist" in issues
     assert "addon (addon-chart): values.yaml has no scalar at ADDON" in issues
 
 
 def test_regular_release_edits_only_values(tmp_path: Path) -> None:
     graph, found = make(tmp_path)
-    edits = verify.release_edits(graph, found, parse_release_version("v0.25.0"))
+    edits = edit.release_edits(graph, found, parse_release_version("v0.25.0"))
     assert edits["values.yaml"] == VALUES.replace('KS_VERSION: "0.1.0"', 'KS_VERSION: "0.25.0"').replace(
         "  - 0.1.0  # plain scalar", "  - 0.25.0  # plain scalar"
     )
@@ -132,16 +133,16 @@ def test_regular_release_edits_only_values(tmp_path: Path) -> None:
 
 def test_rc_leaves_regular_literals(tmp_path: Path) -> None:
     graph, found = make(tmp_path)
-    edits = verify.release_edits(graph, found, parse_release_version("0.25.0-rc.1"))
+    edits = edit.release_edits(graph, found, parse_release_version("0.25.0-rc.1"))
     assert edits["values.yaml"] == VALUES.replace('KS_VERSION: "0.1.0"', 'KS_VERSION: "0.25.0-rc.1"')
 
 
 def test_edits_are_idempotent(tmp_path: Path) -> None:
     graph, found = make(tmp_path)
     version = parse_release_version("0.25.0")
-    for file, text in verify.release_edits(graph, found, version).items():
+    for file, text in edit.release_edits(graph, found, version).items():
         (tmp_path / file).write_text(text)
-    assert verify.release_edits(graph, verify.scan(graph, tmp_path), version) == {}
+    assert edit.release_edits(graph, scan.scan(graph, tmp_path), version) == {}
 
 
 def test_single_quoted_and_v_prefixed_literals_keep_their_form(tmp_path: Path) -> None:
@@ -153,8 +154,8 @@ def test_single_quoted_and_v_prefixed_literals_keep_their_form(tmp_path: Path) -
         ],
     }
     (tmp_path / "values.yaml").write_text(VALUES)
-    graph = verify.parse_graph(data, "t")
-    edits = verify.release_edits(graph, verify.scan(graph, tmp_path), parse_release_version("1.2.3"))
+    graph = parse.parse_graph(data, "t")
+    edits = edit.release_edits(graph, scan.scan(graph, tmp_path), parse_release_version("1.2.3"))
     assert edits["values.yaml"] == VALUES.replace("'3.14.0'", "'1.2.3'").replace(
         "ADDON: v0.2.0", "ADDON: v1.2.3"
     )
@@ -171,18 +172,18 @@ def test_single_quoted_and_v_prefixed_literals_keep_their_form(tmp_path: Path) -
 def test_malformed_graph_exits_2(change: dict, message: str) -> None:
     data = {**GRAPH, "references": [{**GRAPH["references"][0], **change}]}
     with pytest.raises(KstasksError) as caught:
-        verify.parse_graph(data, "g")
+        parse.parse_graph(data, "g")
     assert caught.value.code == 2 and message in caught.value.message
 
 
 def test_pattern_without_version_group_exits_2() -> None:
     data = {**GRAPH, "references": [{**GRAPH["references"][2], "pattern": "helm:(\\S+)"}]}
     with pytest.raises(KstasksError, match="version"):
-        verify.parse_graph(data, "g")
+        parse.parse_graph(data, "g")
 
 
 def test_mention_patterns() -> None:
-    graph = verify.parse_graph(GRAPH, "g")
+    graph = parse.parse_graph(GRAPH, "g")
     chart = graph.artifacts["chart"].mention_pattern()
     text = '  - oci://ghcr.io/ks/ks/core-chart\n  - --version\n  - "0.3.0"\n'
     assert chart.search(text)["version"] == "0.3.0"

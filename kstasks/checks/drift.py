@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kstasks.codegen import layout
+from kstasks.codegen.imports import normalise_imports
 from kstasks.core import context, errors, output, runner, scratch
 from kstasks.project.repo import Checkout
 from kstasks.toolchain import golang
@@ -98,7 +99,7 @@ def import_drift(
 ) -> list[FileDrift]:
     """Order the imports below ``tree`` (a scratch copy: it is changed) and return what changed."""
     before = _texts(tree, [path.relative_to(tree).as_posix() for path in sorted(tree.rglob("*.go"))])
-    imports.normalise_imports(tree, checkout, imports, toolbox, report=False)
+    normalise_imports(tree, checkout, imports, toolbox, report=False)
     return drift_of(tree, before)
 
 

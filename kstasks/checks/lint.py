@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kstasks.core import context, errors, fsutil, runner
 from kstasks.core.output import say, step
+from kstasks.core.report import Report
 from kstasks.project.repo import Checkout
 from kstasks.toolchain.tools import Toolbox
 
@@ -112,9 +113,10 @@ def run_linter(checkout: Checkout, toolbox: Toolbox, name: str) -> bool:
     return result.returncode == 0
 
 
-def run_lint(checkout: Checkout, toolbox: Toolbox, *, linters: tuple[str, ...] = ()) -> dict[str, bool]:
+def run_lint(checkout: Checkout, toolbox: Toolbox, *, linters: tuple[str, ...] = ()) -> Report:
     """``make lint``: install golangci-lint, staticcheck and logcheck, run ``linters``, then the
-    contextual logging check. Every check runs; a summary names each verdict; exit 1 if any failed."""
+    contextual logging check. Every check runs; the report names each verdict and fails (exit 1)
+    if any failed."""
     toolbox.install_all([*LINTERS, "logcheck"])
     verdicts = {name: run_linter(checkout, toolbox, name) for name in linters}
     try:
@@ -123,9 +125,10 @@ def run_lint(checkout: Checkout, toolbox: Toolbox, *, linters: tuple[str, ...] =
     except errors.KstasksError as failure:
         say(str(failure.message))
         verdicts["verify-contextual-logging"] = False
-    for name, ok in verdicts.items():
-        print(f"{name:28} {'ok' if ok else 'FAILED'}")
+    report = Report([f"{name:28} {'ok' if ok else 'FAILED'}" for name, ok in verdicts.items()])
     failed = [name for name, ok in verdicts.items() if not ok]
     if failed:
-        raise errors.CheckFailed(f"lint failed: {', '.join(failed)}", "See each check's output above.")
-    return verdicts
+        report.failure = errors.CheckFailed(
+            f"lint failed: {', '.join(failed)}", "See each check's output above."
+        )
+    return report

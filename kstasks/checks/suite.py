@@ -23,7 +23,7 @@ from kstasks.core.errors import USAGE, CheckFailed, EnvironmentUnusable, Kstasks
 from kstasks.core.report import Report
 from kstasks.project import headers, worktrees
 from kstasks.project.repo import Checkout
-from kstasks.release.graph import check
+from kstasks.release.graph import select
 from kstasks.toolchain import golang
 from kstasks.toolchain.tools import Toolbox
 
@@ -173,7 +173,7 @@ def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
                     fix_command=f"{suite.program} imports",
                 ),
             ),
-            ("verify-versions", partial(check.verify_checkout, head.root, suite.graph)),
+            ("verify-versions", partial(select.verify_checkout, head.root, suite.graph)),
         ],
     ]
 

@@ -110,7 +110,7 @@ def run(
             todo,
             command=format_command(argv, env, workdir),
             returncode=result.returncode,
-            stderr_tail=stderr_tail,
+            stderr_tail=[redact(line) for line in stderr_tail],
         )
         environment = diagnose(result.stderr if capture or stdin_data is not None else "\n".join(stderr_tail))
         if environment is not None:

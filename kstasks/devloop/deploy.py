@@ -17,6 +17,7 @@ from typing import Any
 
 from kstasks.charts import derive
 from kstasks.core import errors, runner
+from kstasks.core.context import dry_run
 from kstasks.project.repo import Checkout
 
 CLUSTER_TIMEOUT = "10s"
@@ -69,7 +70,7 @@ def require_kubectl() -> Path:
 
 def require_cluster(kubectl: Path, context: str = "") -> None:
     """Exit 2 unless kubectl reaches a cluster (in ``context``, else the current one)."""
-    if context.dry_run():
+    if dry_run():
         return
     result = runner.run(
         [

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kstasks.core import errors, runner
+from kstasks.core.report import Report
 
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -141,29 +142,30 @@ def describe(finding: Finding, *, verbose: bool) -> list[str]:
     return [f"{mark} {program.label}{status}", f"  version: {finding.version}", f"     path: {finding.path}"]
 
 
-def check(keys: list[str], *, verbose: bool = False, assert_all: bool = False) -> list[Finding]:
-    """Check the named programs (default: the script's three groups); exit 1 naming what is missing.
+def check(keys: list[str], *, verbose: bool = False, assert_all: bool = False) -> Report:
+    """Check the named programs (default: the script's three groups): a line per program (and the
+    groups' titles), failing with exit 1 naming what is missing.
 
     With ``assert_all`` (the script's --assert) checking stops at the first missing program.
     """
     validate(keys)
     groups = [("Checking pre-requisites for KubeStellar:", tuple(keys))] if keys else list(DEFAULT_GROUPS)
     findings: list[Finding] = []
+    report = Report()
     for title, members in groups:
         if verbose or not keys:
-            print(title)
+            report.lines.append(title)
         for key in members:
             finding = probe(PROGRAMS[key])
             findings.append(finding)
-            for line in describe(finding, verbose=verbose):
-                print(line)
+            report.lines += describe(finding, verbose=verbose)
             if assert_all and not finding.ok:
                 break
         if assert_all and findings and not findings[-1].ok:
             break
     missing = [f"{f.program.key} ({'too old' if f.too_old else 'missing'})" for f in findings if not f.ok]
     if missing:
-        raise errors.CheckFailed(
+        report.failure = errors.CheckFailed(
             f"prerequisites not met: {', '.join(missing)}", "Install them (--verbose says how)."
         )
-    return findings
+    return report

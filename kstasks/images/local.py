@@ -146,7 +146,6 @@ def ko_build_local(
         raise errors.StepFailed(
             f"tagging {local} as {target} failed ({err})", "Check the engine at DOCKER_HOST."
         ) from err
-    print(f"{target} {image.id}")
     return str(image.id)
 
 

@@ -95,16 +95,14 @@ def ko_build_layout(workdir: Path, package: str, registry: Reference, build: KoB
 
 
 def publish_layouts(registry: Reference, artifacts: list[Artifact], *, force: bool, what: str) -> list[str]:
-    """Publish built images (tags last, read back); the pushed references with their digests."""
+    """Publish built images (tags last, read back); the pushed references with their digests
+    (none under dry-run)."""
     if context.dry_run():
-        return [artifact.label for artifact in artifacts]
+        return []
     remote = Registry(registry)
     remote.ping()
     outcomes = push.publish_artifacts(remote, artifacts, force=force, what=what)
-    references = [f"{outcome.artifact.label}@{outcome.digest}" for outcome in outcomes]
-    for reference in references:
-        print(f"pushed {reference}")
-    return references
+    return [f"{outcome.artifact.label}@{outcome.digest}" for outcome in outcomes]
 
 
 def publish_images(

@@ -99,4 +99,4 @@ def build_tool_image(
         with output.step(f"fetch {tool.name} {version.tag}"):
             clone_at_tag(source, version.tag, checkout)
         artifact = _build_into(checkout, tool.package, registry, build, version.registry_tag, Path(temp))
-        return publish_layouts(registry, [artifact], force=force, what="image")[0]
+        return publish_layouts(registry, [artifact], force=force, what="image")

@@ -60,10 +60,7 @@ def package_release_charts(
             return []
         archives = sorted(out.glob("*.tgz"))
         _switch_in_set(dist, version, archives, Path(temp) / "dist")
-    result = [dist / archive.name for archive in archives]
-    for archive in result:
-        print(archive)
-    return result
+    return [dist / archive.name for archive in archives]
 
 
 def _switch_in_set(dist: Path, version: ReleaseVersion, archives: list[Path], staging: Path) -> None:
@@ -245,7 +242,7 @@ def publish_charts(
 
 
 def _read_back(registry: Registry, outcome: Outcome, version: ReleaseVersion) -> PublishedChart:
-    """The chart at its tag as the registry serves it, checked; printed with its computed digest."""
+    """The chart at its tag as the registry serves it, checked, with its computed digest."""
     artifact = outcome.artifact
     found = registry.helm_chart_config(artifact.repository, artifact.tag)
     if found is None:
@@ -265,8 +262,4 @@ def _read_back(registry: Registry, outcome: Outcome, version: ReleaseVersion) ->
         raise errors.StepFailed(
             f"{artifact.label} in the registry is wrong: {'; '.join(problems)}", "Check the packaging."
         )
-    published = PublishedChart(
-        name, str(config["version"]), str(config["appVersion"]), artifact.label, digest
-    )
-    print(f"{published.reference}@{published.digest}")
-    return published
+    return PublishedChart(name, str(config["version"]), str(config["appVersion"]), artifact.label, digest)

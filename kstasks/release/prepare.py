@@ -13,22 +13,22 @@ from kstasks.release.graph.model import Graph
 from kstasks.release.graph.scan import scan
 
 
-def prepare_release(graph: Graph, root: Path, version: ReleaseVersion, *, dry_run: bool = False) -> None:
+def prepare_release(graph: Graph, root: Path, version: ReleaseVersion, *, dry_run: bool = False) -> str:
     """Set every literal the release document asks for to ``version``, then verify the references.
 
-    With ``dry_run`` the diff is printed and nothing is written. A reference that cannot be found
-    stops it before any edit.
+    With ``dry_run`` nothing is written and the diff is returned (empty otherwise). A reference
+    that cannot be found stops it before any edit.
     """
     found = scan(graph, root)
     if found.missing:
         verify_versions(graph, root, found)
     edits = release_edits(graph, found, version)
     if dry_run or context.dry_run():
-        print(unified_diff(found, edits), end="")
-        return
+        return unified_diff(found, edits)
     for file, text in edits.items():
         (root / file).write_text(text)
         output.say(f"release-prepare: {file} updated for {version.text}")
     if not edits:
         output.say(f"release-prepare: nothing to change for {version.text}")
     verify_versions(graph, root, scan(graph, root))
+    return ""

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kstasks.core import errors
+from kstasks.core.report import Report
 from kstasks.core.semver import ReleaseVersion
 from kstasks.release.graph.model import Artifact, Graph
 
@@ -141,22 +142,20 @@ def _check_chart(
             )
 
 
-def check_release(
-    graph: Graph, version: ReleaseVersion, registry: Any | None, report: Path
-) -> dict[str, Any]:
-    """verify_release, with its JSON report written to ``report``; exit 1 listing every problem."""
+def check_release(graph: Graph, version: ReleaseVersion, registry: Any | None, report: Path) -> Report:
+    """verify_release, with its JSON report written to ``report``: a line per artifact, failing
+    with exit 1 listing every problem."""
     import json
 
     result = verify_release(graph, version, registry)
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(result, indent=2) + "\n")
-    for entry in result["artifacts"]:
-        print(f"{entry['reference']}@{entry['digest'] or 'MISSING'}")
+    lines = [f"{entry['reference']}@{entry['digest'] or 'MISSING'}" for entry in result["artifacts"]]
     if not result["ok"]:
-        raise errors.CheckFailed(
+        failure = errors.CheckFailed(
             f"release {version.text} is incomplete or wrong (report: {report})",
             "Publish what is missing, then run verify-release again.",
             context="\n".join(f"  - {problem}" for problem in result["problems"]),
         )
-    print(f"verify-release: release {version.text} is complete (report: {report})")
-    return result
+        return Report(lines, failure)
+    return Report([*lines, f"verify-release: release {version.text} is complete (report: {report})"])

@@ -15,7 +15,7 @@ from kstasks.core.semver import parse_release_version
 from kstasks.project.repo import Checkout
 from kstasks.release import charts
 from kstasks.remote.registry import Reference
-from kstasks.tasks.common import REPO_HELP, target, writing
+from kstasks.tasks.common import REPO_HELP, show, target, writing
 
 VERSION_HELP = "The release version: 0.25.0 or v0.25.0 (a -prerelease such as -rc.1 is allowed)."
 
@@ -89,7 +89,7 @@ def package_charts(
     t = target(c, repo, ["kustomize", "helm"])
     config = t.config
     with writing(t, "package-charts"):
-        charts.package_release_charts(
+        archives = charts.package_release_charts(
             t.checkout,
             derive.ChartLayout.from_config(config["chart"]),
             t.toolbox,
@@ -98,6 +98,7 @@ def package_charts(
             _dist(config, t.checkout, dist),
             skip_dependency_update=skip_dependency_update,
         )
+    show([str(archive) for archive in archives])
 
 
 @task(
@@ -124,7 +125,8 @@ def publish_charts(
     config = t.config
     destination = Reference.parse(registry or config["chart"]["registry"])
     archives = charts.release_archives(_dist(config, t.checkout, dist), release)
-    charts.publish_charts(archives, destination, release, force=force)
+    published = charts.publish_charts(archives, destination, release, force=force)
+    show([f"{chart.reference}@{chart.digest}" for chart in published])
 
 
 def collection() -> Collection:

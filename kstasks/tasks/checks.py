@@ -12,7 +12,7 @@ from kstasks.checks import boilerplate, drift, suite, verifycache
 from kstasks.project import headers, worktrees
 from kstasks.project.repo import Checkout
 from kstasks.tasks.codegen import generate_all_for, needed_tools
-from kstasks.tasks.common import REPO_HELP, program_name, target
+from kstasks.tasks.common import REPO_HELP, program_name, show, target
 
 IN_PLACE_HELP = "Check the working tree's files as they are (uncommitted edits included); nothing is written."
 
@@ -66,7 +66,7 @@ def verify_modules(c: Context, repo: str | None = None, in_place: bool = False) 
     """Fail, naming go.mod/go.sum with the diff, when go mod tidy would change them (make verify-modules)."""
     t = target(c, repo, [])
     with _source(t.checkout, in_place, "verify-modules") as (source, what):
-        drift.verify_modules(source.root, what=what, fix_command=f"{program_name()} modules")
+        show(drift.verify_modules(source.root, what=what, fix_command=f"{program_name()} modules"))
 
 
 @task(
@@ -79,7 +79,7 @@ def verify(c: Context, repo: str | None = None, no_cache: bool = False) -> None:
     """Every check of the CI verify job on the commit; all run, each reported; fails if any failed."""
     t = target(c, repo, needed_tools("all-generated"))
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
-    suite.verify_all(
+    show(suite.verify_all(
         suite.Suite(
             checkout=t.checkout,
             layout=t.layout,
@@ -91,7 +91,7 @@ def verify(c: Context, repo: str | None = None, no_cache: bool = False) -> None:
             program=program_name(),
             fingerprint=None if no_cache else verifycache.fingerprinter(t.layout, settings),
         )
-    )
+    ))
 
 
 def collection() -> Collection:

@@ -13,7 +13,7 @@ from kstasks.codegen import controllergen
 from kstasks.devloop import deploy, prereqs
 from kstasks.images import kubectl, local
 from kstasks.tasks.charts import controller_manager_image
-from kstasks.tasks.common import REPO_HELP, Target, start, target
+from kstasks.tasks.common import REPO_HELP, Target, show, start, target
 from kstasks.tasks.images import publish_tool_image
 
 IGNORE_HELP = "Ignore resources that are already gone (make's ignore-not-found=true)."
@@ -180,7 +180,7 @@ def check_prereqs(
     if list_:
         print(" ".join(prereqs.PROGRAMS))
         return
-    prereqs.check(list(program or []), verbose=verbose, assert_all=assert_)
+    show(prereqs.check(list(program or []), verbose=verbose, assert_all=assert_))
 
 
 def collection() -> Collection:

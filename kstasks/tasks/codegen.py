@@ -15,7 +15,7 @@ from kstasks.core import context
 from kstasks.project import checkoutconfig, pins, scaffold
 from kstasks.project.repo import Checkout, find_checkout, resolve_root
 from kstasks.release.graph import discover
-from kstasks.tasks.common import REPO_HELP, Target, project_dir, start, target, toolbox, writing
+from kstasks.tasks.common import REPO_HELP, Target, project_dir, show, start, target, toolbox, writing
 from kstasks.toolchain import golang
 
 
@@ -133,7 +133,7 @@ def all_generated(c: Context, repo: str | None = None, force: bool = False) -> N
 def verify_go_versions(c: Context, repo: str | None = None) -> None:
     """Check the installed Go against go.mod's go directive (IGNORE_GO_VERSION skips)."""
     t = target(c, repo, [])
-    golang.verify_go_versions(t.checkout.root, ignore=t.ignore_go_version)
+    show(golang.verify_go_versions(t.checkout.root, ignore=t.ignore_go_version))
 
 
 @task(

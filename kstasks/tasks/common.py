@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from invoke.context import Context
 
 from kstasks.codegen.layout import ImportSettings, Layout
 from kstasks.core import context, locks, output
+from kstasks.core.report import Report
 from kstasks.project import checkoutconfig, settingscheck
 from kstasks.project.pins import Discovery
 from kstasks.project.repo import Checkout, find_checkout
@@ -51,6 +52,28 @@ def program_name() -> str:
     """How the user called us (``invoke``, ``inv`` or ``kstasks``), for messages."""
     name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "kstasks"
     return name if name in ("invoke", "inv", "kstasks") else "kstasks"
+
+
+def show(result: Report | str | Sequence[str] | None) -> None:
+    """Print a step's result on stdout (the one place results are printed), then end the run with
+    the problem the step found, if any."""
+    if result is None:
+        return
+    if isinstance(result, Report):
+        lines, failure = result.lines, result.failure
+    elif isinstance(result, str):
+        lines, failure = [result] if result else [], None
+    else:
+        lines, failure = list(result), None
+    for line in lines:
+        print(line)
+    if failure is not None:
+        raise failure
+
+
+def show_pushed(references: Sequence[str]) -> None:
+    """Print each pushed reference (``HOST/PATH:TAG@DIGEST``) as ``pushed REFERENCE``."""
+    show([f"pushed {reference}" for reference in references])
 
 
 def start(c: Context) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from kstasks.core.semver import ReleaseVersion, parse_release_version
 from kstasks.images import local, publish, toolimage
 from kstasks.remote import github
 from kstasks.remote.registry import Reference
-from kstasks.tasks.common import REPO_HELP, Target, start, target, toolbox
+from kstasks.tasks.common import REPO_HELP, Target, show, show_pushed, start, target, toolbox
 from kstasks.toolchain import golang
 
 LOCAL_HELP = {
@@ -57,16 +57,19 @@ def build_local(c: Context, repo: str | None, keys: list[str], arch: str | None,
     image_tag = tag or config["images"].get("tag") or t.checkout.short_commit()
     ko = t.toolbox.binary("ko")
     for component in components:
-        local.ko_build_local(
+        target_image = _target_image(config, component, image_tag)
+        image_id = local.ko_build_local(
             t.checkout,
             component,
             ko=ko,
             arch=architecture,
             tag=image_tag,
-            target=_target_image(config, component, image_tag),
+            target=target_image,
             client=client,
             base_image=str(config["images"].get("ko_base_image") or ""),
         )
+        if image_id:
+            show(f"{target_image} {image_id}")
 
 
 @task(name="ko-build-controller-manager-local", help=LOCAL_HELP)
@@ -150,10 +153,10 @@ def build_tool(
     source: str | None,
     api_url: str | None,
     force: bool,
-) -> str:
+) -> None:
     """Validate everything, resolve the version (the latest GitHub release), then build and push."""
     api = github.api_base(api_url or start(c)["images"].get("github_api"))
-    return publish_tool_image(
+    publish_tool_image(
         c,
         name,
         lambda tool, release: toolimage.tool_release(tool, release, api=api),
@@ -181,7 +184,7 @@ def publish_tool_image(
     trace: bool,
     source: str | None,
     force: bool,
-) -> str:
+) -> None:
     """Check every input of tool image ``name`` first, resolve its release, then build and push it."""
     config = start(c)
     settings = config["images"]
@@ -196,7 +199,7 @@ def publish_tool_image(
     if trace:
         context.configure(level="verbose")  # the scripts' -X: every command and ko's output as it runs
     build = publish.KoBuild(box.binary("ko"), platforms, trace, str(settings.get("ko_base_image") or ""))
-    return toolimage.build_tool_image(
+    pushed = toolimage.build_tool_image(
         tool,
         release_of(tool, release),
         registry=destination,
@@ -204,6 +207,7 @@ def publish_tool_image(
         source=source or tool.source,
         force=force,
     )
+    show_pushed(pushed)
 
 
 def tool_image_task(name: str, label: str) -> Task:
@@ -259,7 +263,7 @@ def publish_images(
     destination = Reference.parse(registry or config["images"]["registry"])
     chosen = _components(config, list(component or config["images"]["components"]))
     base_image = str(config["images"].get("ko_base_image") or "")
-    publish.publish_images(
+    pushed = publish.publish_images(
         t.checkout,
         chosen,
         release,
@@ -267,6 +271,7 @@ def publish_images(
         build=publish.KoBuild(t.toolbox.binary("ko"), platforms, base_image=base_image),
         force=force,
     )
+    show_pushed(pushed)
 
 
 def collection() -> Collection:

@@ -7,7 +7,7 @@ from invoke.context import Context
 
 from kstasks.checks import lint as linting
 from kstasks.core import errors
-from kstasks.tasks.common import REPO_HELP, target
+from kstasks.tasks.common import REPO_HELP, show, target
 
 
 @task(
@@ -28,7 +28,7 @@ def lint(c: Context, repo: str | None = None, run: list[str] | None = None) -> N
             f"unknown linter {', '.join(unknown)}", f"Choose from {', '.join(linting.LINTERS)}."
         )
     t = target(c, repo, [*linting.LINTERS, "logcheck"])
-    linting.run_lint(t.checkout, t.toolbox, linters=chosen)
+    show(linting.run_lint(t.checkout, t.toolbox, linters=chosen))
 
 
 @task(name="verify-contextual-logging", help={"repo": REPO_HELP})

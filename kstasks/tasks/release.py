@@ -8,12 +8,13 @@ from pathlib import Path
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks.core import errors, locks
+from kstasks.core import context, errors, locks
 from kstasks.core.semver import parse_release_version
 from kstasks.release import prepare, verify
-from kstasks.release.graph import check, model, scan, select
+from kstasks.release.graph import discover as discovery
+from kstasks.release.graph import model, scan, select
 from kstasks.remote.registry import Reference
-from kstasks.tasks.common import REPO_HELP, target
+from kstasks.tasks.common import REPO_HELP, show, target
 
 
 def _graph(c: Context, repo: str | None) -> tuple[Path, model.Graph]:
@@ -39,20 +40,23 @@ def versions(
         name = t.config["release"]["graph"]
         if (t.checkout.root / name).exists() and not force:
             raise errors.BadInput(f"{name} exists in {t.checkout.root}", "Pass --force to replace it.")
-        written = discover.write_discovered(t.checkout.root, name, force=True)
+        if context.dry_run():
+            show(discovery.discovered_graph(t.checkout.root, name)[0].splitlines())
+            return
+        written = discovery.write_discovered(t.checkout.root, name, force=True)
         if written is not None:
-            print(written)
+            show(str(written))
         return
     root, graph = _graph(c, repo)
     rows = scan.table(graph, scan.scan(graph, root))
-    print(json.dumps(rows, indent=2) if json_ else scan.format_table(rows))
+    show((json.dumps(rows, indent=2) if json_ else scan.format_table(rows)).splitlines())
 
 
 @task(name="verify-versions", help={"repo": REPO_HELP})
 def verify_versions(c: Context, repo: str | None = None) -> None:
     """Fail, naming each new problem, when version references disagree, are invalid or undeclared."""
     t = target(c, repo, [])
-    check.verify_checkout(t.checkout.root, t.config["release"]["graph"])
+    select.verify_checkout(t.checkout.root, t.config["release"]["graph"])
 
 
 @task(
@@ -68,7 +72,7 @@ def release_prepare(c: Context, version: str, repo: str | None = None, dry_run: 
     wanted = parse_release_version(version)
     root, graph = _graph(c, repo)
     with locks.checkout_lock(root, "release-prepare"):
-        prepare.prepare_release(graph, root, wanted, dry_run=dry_run)
+        show(prepare.prepare_release(graph, root, wanted, dry_run=dry_run).splitlines())
 
 
 @task(
@@ -93,7 +97,7 @@ def verify_release(
     override = Reference.parse(registry) if registry else None
     root, graph = _graph(c, repo)
     path = Path(report) if report else root / "dist" / f"release-{wanted.text}.json"
-    verify.check_release(graph, wanted, override, path)
+    show(verify.check_release(graph, wanted, override, path))
 
 
 def collection() -> Collection:

@@ -7,7 +7,7 @@ from invoke.context import Context
 
 from kstasks.checks import derived, verifycache
 from kstasks.tasks.codegen import generate_all_for, needed_tools
-from kstasks.tasks.common import REPO_HELP, program_name, target
+from kstasks.tasks.common import REPO_HELP, program_name, show, target
 
 
 @task(
@@ -29,7 +29,7 @@ def verify_codegen(
     """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
     t = target(c, repo, needed_tools("all-generated", c))
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
-    derived.verify_codegen(
+    show(derived.verify_codegen(
         t.checkout,
         t.layout.verify_paths,
         generate_all_for(t),
@@ -38,7 +38,7 @@ def verify_codegen(
         fingerprint=None if no_cache else verifycache.fingerprinter(t.layout, settings),
         layout=t.layout,
         fix_command=f"{program_name()} all-generated",
-    )
+    ))
 
 
 def collection() -> Collection:

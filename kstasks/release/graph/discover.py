@@ -135,22 +135,28 @@ def discover(root: Path) -> str:
     return render(discovered_data(root))
 
 
+def discovered_graph(root: Path, name: str) -> tuple[str, int, int]:
+    """The text of the graph discovered for the checkout at ``root`` (to be written as ``name``),
+    today's problems recorded as known; with its numbers of references and known problems."""
+    data = discovered_data(root)
+    graph = parse_graph(data, name)
+    issues = problems(graph, root, scan(graph, root), tracked_files(root))
+    return render(data, issues), len(graph.references), len(issues)
+
+
 def write_discovered(root: Path, name: str, *, force: bool = False) -> Path | None:
     """Write the discovered graph into ``root/name``, recording today's problems as known.
 
-    An existing file is kept (None is returned) unless ``force``. The path written otherwise.
+    An existing file is kept (None is returned) unless ``force``; under dry-run nothing is
+    written either (:func:`discovered_graph` is what would be). The path written otherwise.
     """
     path = root / name
     if path.exists() and not force:
         output.say(f"versions: {name} exists; kept as it is")
         return None
-    data = discovered_data(root)
-    graph = parse_graph(data, name)
-    issues = problems(graph, root, scan(graph, root), tracked_files(root))
-    text = render(data, issues)
     if context.dry_run():
-        print(text, end="")
         return None
+    text, references, known = discovered_graph(root, name)
     fsutil.write_if_changed(path, text.encode())
-    output.say(f"versions: wrote {name} ({len(graph.references)} references, {len(issues)} known problem(s))")
+    output.say(f"versions: wrote {name} ({references} references, {known} known problem(s))")
     return path
