@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from kstasks.codegen.layout import Layout, _relative_source
+from kstasks.codegen.layout import Layout, relative_source
 from kstasks.core import context, errors, fsutil, output, runner
 from kstasks.project.repo import Checkout
 from kstasks.toolchain import toolchains
@@ -24,7 +24,7 @@ def controller_gen_arguments(layout: Layout, generators: tuple[str, ...]) -> lis
         "object": f"object:headerFile={layout.object_header}",
     }
     args = [options[name] for name in ("rbac", "crd", "webhook", "object") if name in generators]
-    args.append(f"paths={_relative_source(layout)}")
+    args.append(f"paths={relative_source(layout)}")
     if "crd" in generators:
         args.append(f"output:crd:artifacts:config={layout.crd_bases_dir}")
     return args

@@ -91,7 +91,8 @@ class ImportSettings:
         return goimports.ImportRules(self.module or checkout.module, self.intermediates)
 
 
-def _relative_source(layout: Layout) -> str:
+def relative_source(layout: Layout) -> str:
+    """The API packages as a go package pattern (``./api/...``)."""
     return f"./{layout.api_dir.strip('/')}/..."
 
 

@@ -1,5 +1,5 @@
-"""The run's state: output level, dry run, the secrets to mask, pending preamble lines and the
-process groups of running commands.
+"""The run's state: output level, dry run, the secrets to mask, pending preamble lines, the
+process groups of running commands and the checkout locks it holds.
 
 It lives in a context variable, not in module globals: the task guard opens a fresh
 :class:`RunContext` for every task (:func:`running`) and drops it afterwards, so nothing leaks
@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kstasks.core.errors import BadInput
 
@@ -34,6 +35,8 @@ class RunContext:
     """Process groups of the commands running now (stopped on Ctrl-C or SIGTERM)."""
     children_lock: threading.RLock = field(default_factory=threading.RLock)
     """Reentrant: the signal handler may run while the main thread holds it."""
+    held_locks: dict[Path, int] = field(default_factory=dict)
+    """Checkout locks this run holds: lock file -> how many nested holders."""
     guarded: bool = False
     """Whether a task's guard opened this run (a task called from within it shares it)."""
 

@@ -26,8 +26,6 @@ from kstasks.core import context, errors, output, paths
 
 DEFAULT_WAIT_SECONDS = 600.0
 POLL_SECONDS = 0.2
-_held: dict[Path, int] = {}
-"""Locks this process holds: lock file → how many nested holders."""
 
 
 def lock_file(root: Path) -> Path:
@@ -117,12 +115,13 @@ def checkout_lock(root: Path, what: str, *, wait: float | None = None) -> Iterat
         yield
         return
     path = lock_file(root)
-    if path in _held:
-        _held[path] += 1
+    held = context.current().held_locks
+    if path in held:
+        held[path] += 1
         try:
             yield
         finally:
-            _held[path] -= 1
+            held[path] -= 1
         return
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
@@ -136,10 +135,10 @@ def checkout_lock(root: Path, what: str, *, wait: float | None = None) -> Iterat
         _acquire(fd, path, root, what, wait_limit() if wait is None else wait)
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": os.getpid(), "what": what, "root": str(root)}).encode(), 0)
-        _held[path] = 1
+        held[path] = 1
         try:
             yield
         finally:
-            del _held[path]
+            del held[path]
     finally:
         os.close(fd)

@@ -121,7 +121,7 @@ def publish_images(
         announce_existing(registry, component.image, version.registry_tag)
     with scratch.directory("images") as temp:
         artifacts = [
-            _build_into(checkout.root, component.package, registry, build, version.registry_tag, Path(temp))
+            build_into(checkout.root, component.package, registry, build, version.registry_tag, Path(temp))
             for component in components
         ]
         return publish_layouts(registry, artifacts, force=force, what="image")
@@ -139,7 +139,7 @@ def announce_existing(registry: Reference, name: str, tag: str) -> None:
 
 
 
-def _build_into(
+def build_into(
     workdir: Path, package: str, registry: Reference, build: KoBuild, tag: str, temp: Path
 ) -> Artifact:
     name = package.rstrip("/").rsplit("/", 1)[-1]

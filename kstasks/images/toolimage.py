@@ -12,8 +12,8 @@ from kstasks.core import context, errors, output, scratch
 from kstasks.core.semver import ReleaseVersion
 from kstasks.images.publish import (
     KoBuild,
-    _build_into,
     announce_existing,
+    build_into,
     publish_layouts,
 )
 from kstasks.remote.registry import Reference
@@ -98,5 +98,5 @@ def build_tool_image(
         checkout = Path(temp) / tool.name
         with output.step(f"fetch {tool.name} {version.tag}"):
             clone_at_tag(source, version.tag, checkout)
-        artifact = _build_into(checkout, tool.package, registry, build, version.registry_tag, Path(temp))
+        artifact = build_into(checkout, tool.package, registry, build, version.registry_tag, Path(temp))
         return publish_layouts(registry, [artifact], force=force, what="image")

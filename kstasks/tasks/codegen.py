@@ -19,9 +19,8 @@ from kstasks.tasks.common import REPO_HELP, Target, project_dir, show, start, ta
 from kstasks.toolchain import golang
 
 
-def needed_tools(step: str, c: Context | None = None) -> Callable[[dict[str, Any]], list[str]]:
-    """The tools ``step`` needs with the checkout's settings (no kustomize where CRDs are copied).
-    ``c`` is accepted for callers of the former signature and not used."""
+def needed_tools(step: str) -> Callable[[dict[str, Any]], list[str]]:
+    """The tools ``step`` needs with the checkout's settings (no kustomize where CRDs are copied)."""
 
     def needed(config: dict[str, Any]) -> list[str]:
         layout = Layout.from_config(config["codegen"])

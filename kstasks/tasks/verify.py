@@ -27,7 +27,7 @@ def verify_codegen(
     no_cache: bool = False,
 ) -> None:
     """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
-    t = target(c, repo, needed_tools("all-generated", c))
+    t = target(c, repo, needed_tools("all-generated"))
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     show(derived.verify_codegen(
         t.checkout,

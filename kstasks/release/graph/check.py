@@ -12,7 +12,7 @@ from pathlib import Path
 from kstasks.core import errors, output
 from kstasks.core.semver import try_parse
 from kstasks.release.graph.model import Graph, Known, Occurrence, Problem
-from kstasks.release.graph.scan import Scan, _by_place, _line_of, tracked_files
+from kstasks.release.graph.scan import Scan, by_place, line_of, tracked_files
 
 
 def expected_v(occurrence: Occurrence, graph: Graph) -> bool:
@@ -51,7 +51,7 @@ def problems(graph: Graph, root: Path, found: Scan, tracked: Iterable[str]) -> l
             f"{spec.id} ({graph.artifacts[spec.artifact].name}): {why}" for spec, why in found.missing
         )
     ]
-    occurrences = _by_place(found.occurrences)
+    occurrences = by_place(found.occurrences)
     for occ in occurrences:
         if try_parse(occ.value) is None:
             issues.append(
@@ -107,7 +107,7 @@ def undeclared(
             for match in pattern.finditer(text):
                 start, end = match.span("version")
                 if not any(s <= start and end <= e for s, e in covered.get(path, [])):
-                    results.append((path, _line_of(text, start), artifact_id, match["version"]))
+                    results.append((path, line_of(text, start), artifact_id, match["version"]))
     return results
 
 

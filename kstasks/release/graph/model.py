@@ -11,7 +11,7 @@ from kstasks.core.semver import ReleaseVersion
 SET_CHOICES = ("never", "release", "regular")
 
 
-_PATH_PART_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+PATH_PART_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from kstasks.release.graph.model import SET_CHOICES, Artifact, Graph, Known, Ref
 from kstasks.release.graph.scan import scan
 
 
-def _fail(source: str, problem: str) -> errors.KstasksError:
+def graph_error(source: str, problem: str) -> errors.KstasksError:
+    """Bad input in the graph file ``source``."""
     return errors.BadInput(f"{source}: {problem}", "Fix the version-reference graph file.")
 
 
@@ -23,7 +24,7 @@ def parse_graph(data: Mapping[str, Any], source: str) -> Graph:
     try:
         return _parse_graph(data, source)
     except (AttributeError, TypeError, ValueError) as err:  # a list or number where a mapping belongs
-        raise _fail(source, f"malformed ({type(err).__name__}: {str(err)[:80]})") from err
+        raise graph_error(source, f"malformed ({type(err).__name__}: {str(err)[:80]})") from err
 
 
 def _outside(file: str) -> bool:
@@ -36,7 +37,7 @@ def _parse_graph(data: Mapping[str, Any], source: str) -> Graph:
     artifacts = {}
     for key, value in (data.get("artifacts") or {}).items():
         if value.get("kind") not in ("image", "chart"):
-            raise _fail(source, f"artifact {key!r} needs kind: image or chart")
+            raise graph_error(source, f"artifact {key!r} needs kind: image or chart")
         artifacts[key] = Artifact(
             id=key,
             kind=value["kind"],
@@ -59,24 +60,28 @@ def _parse_graph(data: Mapping[str, Any], source: str) -> Graph:
             v_prefix=value.get("v_prefix"),
         )
         if spec.artifact not in artifacts:
-            raise _fail(source, f"reference {spec.id!r} names unknown artifact {spec.artifact!r}")
+            raise graph_error(source, f"reference {spec.id!r} names unknown artifact {spec.artifact!r}")
         if _outside(spec.file):
-            raise _fail(source, f"reference {spec.id!r}: {spec.file[:80]!r} is outside the checkout")
+            raise graph_error(source, f"reference {spec.id!r}: {spec.file[:80]!r} is outside the checkout")
         if not spec.file or bool(spec.yaml_path) == bool(spec.pattern):
-            raise _fail(source, f"reference {spec.id!r} needs a file and exactly one of yaml_path or pattern")
+            raise graph_error(
+                source, f"reference {spec.id!r} needs a file and exactly one of yaml_path or pattern"
+            )
         if spec.set not in SET_CHOICES:
-            raise _fail(source, f"reference {spec.id!r}: set must be one of {', '.join(SET_CHOICES)}")
+            raise graph_error(source, f"reference {spec.id!r}: set must be one of {', '.join(SET_CHOICES)}")
         if spec.pattern:
             try:
                 if "version" not in re.compile(spec.pattern).groupindex:
-                    raise _fail(source, f"reference {spec.id!r}: the pattern needs a (?P<version>...) group")
+                    raise graph_error(
+                        source, f"reference {spec.id!r}: the pattern needs a (?P<version>...) group"
+                    )
             except re.error as err:
-                raise _fail(source, f"reference {spec.id!r}: bad pattern ({err})") from err
+                raise graph_error(source, f"reference {spec.id!r}: bad pattern ({err})") from err
         references.append(spec)
     known = []
     for index, value in enumerate(data.get("known") or []):
         if not isinstance(value, Mapping) or not str(value.get("problem") or "").strip():
-            raise _fail(source, f"known entry {index + 1} needs a 'problem:' text")
+            raise graph_error(source, f"known entry {index + 1} needs a 'problem:' text")
         known.append(Known(str(value["problem"]), str(value.get("reason") or "")))
     scan = data.get("scan") or {}
     return Graph(
@@ -93,22 +98,22 @@ BUNDLED = "versions-v0.24.0.yaml"
 """kstasks' graph of KubeStellar v0.24.0, also the catalogue discovery starts from."""
 
 
-def _parse_text(text: str, source: str) -> Graph:
+def parse_text(text: str, source: str) -> Graph:
     import yaml
 
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as err:
-        raise _fail(source, f"not valid YAML ({err})") from err
+        raise graph_error(source, f"not valid YAML ({err})") from err
     if not isinstance(data, Mapping):
-        raise _fail(source, "not a mapping of artifacts, references and scan")
+        raise graph_error(source, "not a mapping of artifacts, references and scan")
     return parse_graph(data, source)
 
 
 def bundled_graph() -> Graph:
     """kstasks' graph of the KubeStellar v0.24.0 layout."""
     text = (resources.files("kstasks") / "data" / BUNDLED).read_text()
-    return _parse_text(text, "kstasks' bundled v0.24.0 graph")
+    return parse_text(text, "kstasks' bundled v0.24.0 graph")
 
 
 def layout_matches(graph: Graph, root: Path) -> bool:

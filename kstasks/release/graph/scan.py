@@ -11,10 +11,11 @@ from typing import Any
 
 from kstasks.core import runner
 from kstasks.core.semver import try_parse
-from kstasks.release.graph.model import _PATH_PART_RE, Graph, Occurrence, ReferenceSpec
+from kstasks.release.graph.model import PATH_PART_RE, Graph, Occurrence, ReferenceSpec
 
 
-def _line_of(text: str, index: int) -> int:
+def line_of(text: str, index: int) -> int:
+    """The 1-based line of ``text`` that holds offset ``index``."""
     return text.count("\n", 0, index) + 1
 
 
@@ -23,7 +24,7 @@ def _yaml_node(text: str, path: str) -> Any:
     import yaml
 
     node = yaml.compose(text)
-    for name, index in _PATH_PART_RE.findall(path):
+    for name, index in PATH_PART_RE.findall(path):
         if node is None:
             return None
         if name:
@@ -55,13 +56,13 @@ def find(spec: ReferenceSpec, root: Path, cache: dict[str, str]) -> list[Occurre
             raise Missing(f"{spec.file} has no scalar at {spec.yaml_path}")
         start, end = node.start_mark.index, node.end_mark.index
         return [
-            Occurrence(spec, spec.file, _line_of(text, start), start, end, str(node.value), node.style or "")
+            Occurrence(spec, spec.file, line_of(text, start), start, end, str(node.value), node.style or "")
         ]
     found = [
         Occurrence(
             spec,
             spec.file,
-            _line_of(text, m.start("version")),
+            line_of(text, m.start("version")),
             m.start("version"),
             m.end("version"),
             m["version"],
@@ -122,7 +123,7 @@ def table(graph: Graph, found: Scan) -> list[dict[str, Any]]:
             "channel": (try_parse(occ.value).channel if try_parse(occ.value) else "invalid"),  # type: ignore[union-attr]
             "set": occ.spec.set,
         }
-        for occ in _by_place(found.occurrences)
+        for occ in by_place(found.occurrences)
     ]
     rows += [
         {
@@ -160,5 +161,6 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     )
 
 
-def _by_place(occurrences: Iterable[Occurrence]) -> list[Occurrence]:
+def by_place(occurrences: Iterable[Occurrence]) -> list[Occurrence]:
+    """``occurrences`` in file, line and column order."""
     return sorted(occurrences, key=lambda occ: (occ.file, occ.line, occ.start))

@@ -10,7 +10,7 @@ from kstasks.core import output
 from kstasks.release.graph.check import verify_versions
 from kstasks.release.graph.discover import discover
 from kstasks.release.graph.model import Graph
-from kstasks.release.graph.parse import _fail, _parse_text, bundled_graph, layout_matches
+from kstasks.release.graph.parse import bundled_graph, graph_error, layout_matches, parse_text
 from kstasks.release.graph.scan import scan
 
 
@@ -25,8 +25,8 @@ def load_graph(root: Path, name: str) -> Graph:
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as err:
-            raise _fail(str(name), "not UTF-8 text") from err
-        graph = _parse_text(text, str(name))
+            raise graph_error(str(name), "not UTF-8 text") from err
+        graph = parse_text(text, str(name))
         graph.file = str(name)
         return graph
     bundled = bundled_graph()
@@ -35,7 +35,7 @@ def load_graph(root: Path, name: str) -> Graph:
             f"kstasks' bundled v0.24.0 graph (this checkout has no {name}; its layout is v0.24.0's)"
         )
         return bundled
-    return _parse_text(
+    return parse_text(
         discover(root),
         f"discovered from this checkout (it has no {name} and not the v0.24.0 layout; "
         "`versions --discover` writes it for review)",
