@@ -1,3 +1,5 @@
-"""The ground floor: running commands, output, errors, the run's state, signals, locks, scratch
-directories, atomic files, SemVer. Imports nothing else of kstasks.
+"""The ground floor: running commands (``runner``), typed errors (``errors``), the run's state
+(``context``), what the user sees (``output``) and the results handed back (``report``), signals,
+checkout locks, scratch directories, atomic files (``fsutil``), the cache's paths and SemVer.
+Imports nothing else of kstasks.
 """
