@@ -145,6 +145,15 @@ def test_no_circle_between_modules() -> None:
     assert circles == []
 
 
+def test_every_module_says_what_it_is() -> None:
+    undocumented = [
+        str(path.relative_to(PROJECT))
+        for path in modules().values()
+        if (ast.get_docstring(ast.parse(path.read_text())) or "None").strip() in ("", "None")
+    ]
+    assert undocumented == []
+
+
 def test_no_module_over_500_lines() -> None:
     long = {
         str(path.relative_to(PROJECT)): n

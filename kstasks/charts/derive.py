@@ -1,4 +1,12 @@
-"""None"""
+"""``make chart``: the controller-manager chart template, derived from the checkout's kustomizations.
+
+``chart`` derives the controller-manager Helm template with kustomize on a copy of
+``config/`` (the Makefile edits ``config/manager/kustomization.yaml`` in place and then
+``git checkout``s it, which throws away a user's edits). The Makefile pipes kustomize's output
+through yq twice; kstasks changes only the ClusterRole names in kustomize's text and writes it
+as yq does (indented sequences, scalars unfolded), so the bytes are the Makefile's; for
+v0.21, whose Makefile runs scripts/add-helm-code.sh instead, that script's bytes.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""None"""
+"""``make all-generated``: every code generation step, in the Makefile's order.
+"""
 
 from __future__ import annotations
 

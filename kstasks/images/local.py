@@ -1,4 +1,5 @@
-"""None"""
+"""Local images: ko builds into a Docker-API engine, and loading them into a kind cluster.
+"""
 
 from __future__ import annotations
 

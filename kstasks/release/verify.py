@@ -1,4 +1,5 @@
-"""None"""
+"""verify-release: every artifact of a published release exists and is what the release says.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""None"""
+"""Pushing artifacts whole, once, or not at all.
+
+Every push uploads blobs and manifests by digest first and writes tags last, each tag checked
+just before and read back just after it is written. A tag that already holds exactly the digest
+being pushed counts as published ("already published, identical"), so an interrupted publish is
+completed by running it again; a tag holding anything else is refused, and a tag that someone
+else overwrites during the run fails it.
+"""
 
 from __future__ import annotations
 

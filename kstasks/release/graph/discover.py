@@ -1,4 +1,5 @@
-"""None"""
+"""Discovery: a graph for a checkout that has none, read from its own files.
+"""
 
 from __future__ import annotations
 
