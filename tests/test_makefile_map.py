@@ -1,35 +1,39 @@
-"""The README's "Makefile targets and hack scripts -> tasks" table against the v0.24.0 list (data)."""
+"""The manual's "Makefile targets and hack scripts -> tasks" pages against the release lists (data):
+one page per ``kstasks/data/makefile-<ref>.yaml``, rendered from it."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from kstasks.tasks import makefilemap, noxdocs, ns
+from tests.conftest import PROJECT
 
-PROJECT = Path(__file__).resolve().parent.parent
-MIRROR_HINT = "the map is data: kstasks/data/makefile-v0.24.0.yaml"
-SECTION = "## Makefile targets and hack scripts → tasks"
+REFS = makefilemap.refs()
 CELL = re.compile(r"`([^`]+)`")
+UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
-def readme_rows() -> dict[str, tuple[str, str]]:
-    """The first table of the section: label -> (what replaces it, notes)."""
-    text = (PROJECT / "README.md").read_text()
-    section = text[text.index(SECTION) :]
+def hint(ref: str) -> str:
+    data = f"kstasks/data/{makefilemap.map_file(ref)}"
+    return f"the map is data: {data}; rewrite the page: {makefilemap.render_command(ref)}"
+
+
+def page_rows(ref: str) -> dict[str, tuple[str, str]]:
+    """The page's table: label -> (what replaces it, notes)."""
+    text = (PROJECT / makefilemap.page_path(ref)).read_text()
     rows: dict[str, tuple[str, str]] = {}
     started = False
-    for line in section.splitlines()[1:]:
-        if line.startswith("| KubeStellar v0.24.0"):
+    for line in text.splitlines():
+        if line.startswith(f"| KubeStellar {ref}"):
             started = True
             continue
         if not started or line.startswith("|---"):
             continue
         if not line.startswith("|"):
             break
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        cells = [cell.strip().replace("\\|", "|") for cell in UNESCAPED_PIPE.split(line.strip().strip("|"))]
         label = CELL.fullmatch(cells[0])
         assert label, f"first cell must be one `name`: {line}"
         assert label[1] not in rows, f"duplicate row for {label[1]}"
@@ -37,74 +41,106 @@ def readme_rows() -> dict[str, tuple[str, str]]:
     return rows
 
 
-def expected_cell(entry: makefilemap.Replacement) -> str:
-    if entry.retired:
-        return "retired"
-    if entry.nox_session:
-        return f"`nox -s {entry.nox_session}`"
-    return ", ".join(f"`{name}`" for name in entry.tasks)
+def test_there_is_a_release_list() -> None:
+    assert makefilemap.DEFAULT_REF in REFS
 
 
-def test_every_target_and_script_has_exactly_one_row() -> None:
-    entries = makefilemap.load()
-    rows = readme_rows()
-    labels = [entry.label for entry in entries]
+@pytest.mark.parametrize("ref", REFS)
+def test_the_page_is_the_one_rendered_from_the_data(ref: str) -> None:
+    page = PROJECT / makefilemap.page_path(ref)
+    assert page.is_file(), f"{page.relative_to(PROJECT)} is missing ({hint(ref)})"
+    assert page.read_text() == makefilemap.render(ref), f"{page.relative_to(PROJECT)} is stale ({hint(ref)})"
+
+
+@pytest.mark.parametrize("ref", REFS)
+def test_every_target_and_script_has_exactly_one_row(ref: str) -> None:
+    labels = [entry.label for entry in makefilemap.load(ref=ref)]
+    rows = page_rows(ref)
     missing = [label for label in labels if label not in rows]
     extra = [label for label in rows if label not in labels]
-    assert not missing, f"README rows missing for {missing} ({MIRROR_HINT})"
-    assert not extra, f"README rows not in the v0.24.0 list: {extra}"
-    assert list(rows) == labels, "README rows are not in the data's order"
+    assert not missing, f"rows missing for {missing} ({hint(ref)})"
+    assert not extra, f"rows not in the {ref} list: {extra} ({hint(ref)})"
+    assert list(rows) == labels, f"rows are not in the data's order ({hint(ref)})"
 
 
-def test_each_row_says_what_the_data_says() -> None:
-    rows = readme_rows()
-    for entry in makefilemap.load():
+@pytest.mark.parametrize("ref", REFS)
+def test_each_row_says_what_the_data_says(ref: str) -> None:
+    rows = page_rows(ref)
+    for entry in makefilemap.load(ref=ref):
         cell, notes = rows[entry.label]
-        assert cell == expected_cell(entry), entry.label
+        assert cell == entry.replaced_by, entry.label
+        assert notes == entry.note, entry.label
         if entry.retired:
             assert notes == entry.retired, f"{entry.label}: the notes must give the reason it is retired"
 
 
-def test_every_named_task_exists_in_the_namespace() -> None:
-    named = {task for entry in makefilemap.load() for task in entry.tasks}
+@pytest.mark.parametrize("ref", REFS)
+def test_every_named_task_exists_in_the_namespace(ref: str) -> None:
+    named = {task for entry in makefilemap.load(ref=ref) for task in entry.tasks}
     missing = sorted(named - set(ns.task_names))
-    assert not missing, f"tasks named in the map but not in the kstasks namespace: {missing}"
+    assert not missing, f"tasks named in the {ref} map but not in the kstasks namespace: {missing}"
 
 
-def test_every_named_nox_session_has_a_body() -> None:
-    sessions = {entry.nox_session for entry in makefilemap.load() if entry.nox_session}
-    assert sessions == {"serve-docs", "deploy-docs"}
+@pytest.mark.parametrize("ref", REFS)
+def test_every_named_nox_session_has_a_body(ref: str) -> None:
+    sessions = {entry.nox_session for entry in makefilemap.load(ref=ref) if entry.nox_session}
     template = (PROJECT / "kstasks" / "data" / "templates" / "noxfile.py").read_text()
     for session in sessions:
         assert callable(getattr(noxdocs, session.replace("-", "_"))), session
         assert f'name="{session}"' in template, f"the noxfile init writes has no {session} session"
 
 
-def test_retired_entries_give_a_reason() -> None:
-    for entry in makefilemap.load():
+def test_the_v0_24_0_list_names_the_docs_sessions() -> None:
+    sessions = {entry.nox_session for entry in makefilemap.load() if entry.nox_session}
+    assert sessions == {"serve-docs", "deploy-docs"}
+
+
+@pytest.mark.parametrize("ref", REFS)
+def test_retired_entries_give_a_reason(ref: str) -> None:
+    for entry in makefilemap.load(ref=ref):
         assert entry.tasks or entry.nox_session or len(entry.retired) > 20, entry.label
 
 
 def test_the_data_parses_each_form() -> None:
     entries = makefilemap.load(
-        "targets:\n  a: build\n  b: 'nox: x'\n  c: 'retired: gone'\nscripts:\n  hack/d: [e, f]\n"
+        "targets:\n  a: build\n  b: 'nox: x'\n  c: 'retired: gone'\n"
+        "  g: {task: build, note: '`b` | c'}\n  h: {nox: y, note: n}\n  i: {retired: old, note: more}\n"
+        "scripts:\n  hack/d: [e, f]\n  hack/j: {task: [k, l]}\n"
     )
-    assert [(e.label, e.tasks, e.nox_session, e.retired) for e in entries] == [
-        ("make a", ("build",), "", ""),
-        ("make b", (), "x", ""),
-        ("make c", (), "", "gone"),
-        ("hack/d", ("e", "f"), "", ""),
+    assert [(e.label, e.tasks, e.nox_session, e.retired, e.note) for e in entries] == [
+        ("make a", ("build",), "", "", ""),
+        ("make b", (), "x", "", ""),
+        ("make c", (), "", "gone", "gone"),
+        ("make g", ("build",), "", "", "`b` | c"),
+        ("make h", (), "y", "", "n"),
+        ("make i", (), "", "old", "more"),
+        ("hack/d", ("e", "f"), "", "", ""),
+        ("hack/j", ("k", "l"), "", "", ""),
     ]
 
 
+@pytest.mark.parametrize("value", ["{note: only}", "{task: a, nox: b}", "{task: a, notes: typo}"])
+def test_the_data_refuses_a_malformed_entry(value: str) -> None:
+    with pytest.raises(ValueError, match="one of task, nox or retired"):
+        makefilemap.load(f"targets:\n  a: {value}\n")
+
+
+def test_the_renderer_escapes_pipes_and_the_command_names_one_release() -> None:
+    page = makefilemap.render("v9.9.9", "targets:\n  a: {task: build, note: 'x | y'}\n")
+    assert page.startswith("# KubeStellar v9.9.9: ")
+    assert "| `make a` | `build` | x \\| y |" in page.splitlines()
+    assert makefilemap.main(["no-such-release"]) == 2
+
+
+@pytest.mark.parametrize("ref", REFS)
 @pytest.mark.parametrize("kind", ["targets", "scripts"])
-def test_the_data_lists_whole_sections(kind: str) -> None:
+def test_the_data_lists_whole_sections(ref: str, kind: str) -> None:
     """Each section is non-empty and has no duplicate (YAML would silently keep the last)."""
-    text = (PROJECT / "kstasks" / "data" / makefilemap.MAP_FILE).read_text()
+    text = (PROJECT / "kstasks" / "data" / makefilemap.map_file(ref)).read_text()
     section = text.split(f"\n{kind}:\n", 1)[1].split("\n\n", 1)[0]
     names = [
         line.split(":", 1)[0].strip()
         for line in section.splitlines()
-        if line.startswith("  ") and not line.strip().startswith("#")
+        if line.startswith("  ") and not line.startswith("   ") and not line.strip().startswith("#")
     ]
     assert names and len(names) == len(set(names))

@@ -1,13 +1,26 @@
-"""What replaces each KubeStellar v0.24.0 Makefile target and ``hack/`` file (kept as data)."""
+"""What replaces each target of a KubeStellar release's Makefile and each file under its ``hack/``,
+kept as data (``kstasks/data/makefile-<ref>.yaml``, one file per release), and the manual's
+reference page rendered from it (``docs/reference/makefile-<ref>.md``)::
+
+    python3 -m kstasks.tasks.makefilemap > docs/reference/makefile-v0.24.0.md
+    python3 -m kstasks.tasks.makefilemap REF > docs/reference/makefile-REF.md
+"""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
-MAP_FILE = "makefile-v0.24.0.yaml"
+MAP_PREFIX = "makefile-"
+MAP_SUFFIX = ".yaml"
+DEFAULT_REF = "v0.24.0"
+MAP_FILE = f"{MAP_PREFIX}{DEFAULT_REF}{MAP_SUFFIX}"
 RETIRED = "retired: "
 NOX = "nox: "
+ENTRY_KEYS = {"task", "nox", "retired", "note"}
+RENDER_COMMAND = "python3 -m kstasks.tasks.makefilemap"
 
 
 @dataclass(frozen=True)
@@ -20,33 +33,133 @@ class Replacement:
     tasks: tuple[str, ...] = ()
     nox_session: str = ""
     retired: str = ""
-    """The one-line reason, for an entry dead in v0.24.0."""
+    """The one-line reason, for an entry dead in the release."""
+    note: str = ""
+    """The notes column (Markdown, one line); for a retired entry, its reason unless the data says more."""
 
     @property
     def label(self) -> str:
-        """How the README's table names it: ``make <target>`` or the ``hack/`` path."""
+        """How the reference table names it: ``make <target>`` or the ``hack/`` path."""
         return f"make {self.name}" if self.kind == "target" else self.name
 
+    @property
+    def replaced_by(self) -> str:
+        """The table's kstasks column: ``retired``, ```nox -s SESSION```, or the task names in code."""
+        if self.retired:
+            return "retired"
+        if self.nox_session:
+            return f"`nox -s {self.nox_session}`"
+        return ", ".join(f"`{name}`" for name in self.tasks)
 
-def _replacement(kind: str, name: str, value: str | list[str]) -> Replacement:
+
+def _tasks(value: str | list[str]) -> tuple[str, ...]:
+    return tuple(str(name) for name in value) if isinstance(value, list) else (str(value),)
+
+
+def _replacement(kind: str, name: str, value: str | list[str] | dict[str, Any]) -> Replacement:
+    if isinstance(value, dict):
+        unknown = set(value) - ENTRY_KEYS
+        forms = [key for key in ("task", "nox", "retired") if key in value]
+        if unknown or len(forms) != 1:
+            raise ValueError(f"{name}: an entry is one of task, nox or retired, with an optional note")
+        note = str(value.get("note", "")).strip()
+        if "task" in value:
+            return Replacement(kind, name, tasks=_tasks(value["task"]), note=note)
+        if "nox" in value:
+            return Replacement(kind, name, nox_session=str(value["nox"]).strip(), note=note)
+        reason = str(value["retired"]).strip()
+        return Replacement(kind, name, retired=reason, note=note or reason)
     if isinstance(value, list):
-        return Replacement(kind, name, tasks=tuple(value))
+        return Replacement(kind, name, tasks=_tasks(value))
     if value.startswith(RETIRED):
-        return Replacement(kind, name, retired=value[len(RETIRED) :].strip())
+        reason = value[len(RETIRED) :].strip()
+        return Replacement(kind, name, retired=reason, note=reason)
     if value.startswith(NOX):
         return Replacement(kind, name, nox_session=value[len(NOX) :].strip())
     return Replacement(kind, name, tasks=(value,))
 
 
-def load(text: str | None = None) -> list[Replacement]:
-    """Every entry of the map, targets first, in file order."""
+def map_file(ref: str) -> str:
+    """The data file of release ``ref``: ``makefile-<ref>.yaml``."""
+    return f"{MAP_PREFIX}{ref}{MAP_SUFFIX}"
+
+
+def refs() -> list[str]:
+    """Every release with a data file, sorted by name."""
+    names = (entry.name for entry in (resources.files("kstasks") / "data").iterdir())
+    return sorted(
+        name[len(MAP_PREFIX) : -len(MAP_SUFFIX)]
+        for name in names
+        if name.startswith(MAP_PREFIX) and name.endswith(MAP_SUFFIX)
+    )
+
+
+def page_path(ref: str) -> str:
+    """Where the manual keeps the page rendered for ``ref`` (relative to the project)."""
+    return f"docs/reference/{MAP_PREFIX}{ref}.md"
+
+
+def render_command(ref: str) -> str:
+    """The shell command that rewrites the page of ``ref``."""
+    return f"{RENDER_COMMAND} {ref} > {page_path(ref)}"
+
+
+def load(text: str | None = None, ref: str = DEFAULT_REF) -> list[Replacement]:
+    """Every entry of the map of ``ref`` (or of ``text``), targets first, in file order."""
     import yaml
 
     if text is None:
-        text = (resources.files("kstasks") / "data" / MAP_FILE).read_text()
+        text = (resources.files("kstasks") / "data" / map_file(ref)).read_text()
     data = yaml.safe_load(text)
     return [
         _replacement(kind, str(name), value)
         for kind, section in (("target", "targets"), ("script", "scripts"))
         for name, value in (data.get(section) or {}).items()
     ]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render(ref: str = DEFAULT_REF, text: str | None = None) -> str:
+    """The reference page of ``ref``: title, what it lists, and one table row per entry."""
+    lines = [
+        f"# KubeStellar {ref}: Makefile targets and hack scripts → tasks",
+        "",
+        f"<!-- Generated from kstasks/data/{map_file(ref)}; do not edit. Rewrite it with:",
+        f"     {render_command(ref)} -->",
+        "",
+        f"One row for each target of KubeStellar {ref}'s Makefile (the ones `make help` lists, the",
+        "unlisted ones, the file targets named by variables, and those of the makefiles it includes) and",
+        "each file under its `hack/` (the boilerplate templates and `tools.go` aside). A row names the",
+        "task (or nox session) that replaces it, or says why it is retired. Tasks that replace steps of",
+        "the release workflow and tasks with no Makefile counterpart are listed in",
+        "[Tasks](../tasks/index.md#beyond-the-makefile-and-hack).",
+        "",
+        f"The list is data: `kstasks/data/{map_file(ref)}`, which this page is rendered from.",
+        "`tests/test_makefile_map.py` fails when the page differs from the data, or when a row names a",
+        "task or nox session that does not exist.",
+        "",
+        f"| KubeStellar {ref} | kstasks | notes |",
+        "|---|---|---|",
+    ]
+    for entry in load(text, ref):
+        note = f" {_cell(entry.note)} |" if entry.note else " |"
+        lines.append(f"| `{_cell(entry.label)}` | {_cell(entry.replaced_by)} |{note}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the reference page of the release named in ``argv`` (default: v0.24.0)."""
+    args = sys.argv[1:] if argv is None else argv
+    known = refs()
+    if len(args) > 1 or (args and args[0] not in known):
+        print(f"usage: {RENDER_COMMAND} [REF]   (REF: one of {', '.join(known)})", file=sys.stderr)
+        return 2
+    sys.stdout.write(render(args[0] if args else DEFAULT_REF))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
