@@ -19,7 +19,8 @@ def install_kstasks(session: Any, extras: str = "") -> None:
     spec = requirement.requirement(os.environ, Path.cwd())
     local = requirement.local_path(spec)
     if local is not None and local.is_dir():
-        local = snapshot.copy_source_tree(local, Path(session.create_tmp()) / "kstasks-source")
+        # nox's tmp directory may be relative (.nox/...); a file URI needs an absolute path.
+        local = snapshot.copy_source_tree(local, Path(session.create_tmp()).resolve() / "kstasks-source")
         session.install(requirement.with_extras(spec, extras, local))
         return
     session.install(requirement.with_extras(spec, extras, local))
@@ -77,6 +78,23 @@ def release(session: Any) -> None:
     for archive in archives:
         shutil.copy2(archive, dist)
         session.log(f"built {dist.name}/{Path(archive).name}")
+
+
+def docs_build_args(project: Path, site: Path) -> list[str]:
+    """The ``mkdocs`` arguments that build the kstasks manual (``project``'s ``mkdocs.yml``) with
+    ``--strict`` into ``site``, so a broken link, anchor or navigation entry fails the build."""
+    return ["build", "--strict", "--config-file", str(project / "mkdocs.yml"), "--site-dir", str(site)]
+
+
+def docs(session: Any) -> None:
+    """kstasks' manual, built with ``mkdocs build --strict`` into the session's temporary directory
+    (never into the work tree), with the project's ``docs`` extra installed."""
+    if not requirement.in_project():
+        session.error("the docs session builds kstasks' manual; run it in kstasks' own directory")
+        return
+    install_kstasks(session, "[docs]")
+    site = Path(session.create_tmp()).resolve() / "site"
+    session.run("mkdocs", *docs_build_args(Path.cwd(), site))
 
 
 def publish_arguments(posargs: list[str]) -> argparse.Namespace:

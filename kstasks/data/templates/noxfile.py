@@ -63,3 +63,8 @@ if in_project():
     def release(session: nox.Session) -> None:
         """kstasks' sdist and wheel into dist/, checked with twine (the kstasks project only)."""
         noxsessions.release(session)
+
+    @nox.session(tags=["manual"])
+    def docs(session: nox.Session) -> None:
+        """Build kstasks' manual with mkdocs --strict (the kstasks project only)."""
+        noxsessions.docs(session)
