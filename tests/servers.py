@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -117,3 +118,25 @@ def make_cli_source(dest: Path, name: str, versions: tuple[str, ...]) -> Path:
         git(dest, "commit", "--quiet", "-m", f"release {version}")
         git(dest, "tag", f"v{version}")
     return dest
+
+
+class FakeSession:
+    """Records what a nox session body asks for."""
+
+    def __init__(self, *posargs: str) -> None:
+        self.posargs = list(posargs)
+        self.calls: list[tuple[str, ...]] = []
+
+    def install(self, *args: str) -> None:
+        self.calls.append(("install", *args))
+
+    def run(self, *args: str, **_: object) -> None:
+        self.calls.append(("run", *args))
+
+    def error(self, message: str) -> None:
+        raise RuntimeError(message)
+
+    def create_tmp(self) -> str:
+        """The session's scratch directory (removed with the session object)."""
+        self.tmp = tempfile.TemporaryDirectory(prefix="kstasks-test-")
+        return self.tmp.name

@@ -27,7 +27,7 @@ from markdown.extensions.toc import slugify
 from kstasks.tasks import noxdocs, noxsessions, ns
 from kstasks.tasks.program import KstasksProgram
 from tests.conftest import PROJECT, kstasks, make_sample_repo
-from tests.test_tasks import FakeSession
+from tests.servers import FakeSession
 
 README = PROJECT / "README.md"
 DOCS = PROJECT / "docs"

@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from kstasks.project import settings
 from kstasks.tasks import codegen as codegen_tasks
 from kstasks.tasks import common, ns
 from tests.conftest import PROJECT, kstasks
+from tests.servers import FakeSession
 
 
 def context(run: dict[str, object] | None = None, **overrides: object) -> MockContext:
@@ -128,28 +128,6 @@ def test_list_shows_one_line_help_for_every_task() -> None:
     for name in ns.task_names:
         line = next(line for line in result.stdout.splitlines() if line.strip().startswith(name + " "))
         assert len(line.split(None, 1)) == 2, line
-
-
-class FakeSession:
-    """Records what a nox session body asks for."""
-
-    def __init__(self, *posargs: str) -> None:
-        self.posargs = list(posargs)
-        self.calls: list[tuple[str, ...]] = []
-
-    def install(self, *args: str) -> None:
-        self.calls.append(("install", *args))
-
-    def run(self, *args: str, **_: object) -> None:
-        self.calls.append(("run", *args))
-
-    def error(self, message: str) -> None:
-        raise RuntimeError(message)
-
-    def create_tmp(self) -> str:
-        """The session's scratch directory (removed with the session object)."""
-        self.tmp = tempfile.TemporaryDirectory(prefix="kstasks-test-")
-        return self.tmp.name
 
 
 def test_nox_publish_requires_an_explicit_registry() -> None:

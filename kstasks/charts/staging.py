@@ -1,5 +1,4 @@
-"""The release charts, staged: copies of the chart directories with the release's values set.
-"""
+"""The release charts, staged: copies of the chart directories with the release's values set."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""``make all-generated``: every code generation step, in the Makefile's order.
-"""
+"""``make all-generated``: every code generation step, in the Makefile's order."""
 
 from __future__ import annotations
 

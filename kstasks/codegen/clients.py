@@ -1,5 +1,4 @@
-"""Clientsets, listers and informers: ``make codegenclients`` (k8s code-generator).
-"""
+"""Clientsets, listers and informers: ``make codegenclients`` (k8s code-generator)."""
 
 from __future__ import annotations
 

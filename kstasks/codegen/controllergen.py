@@ -1,5 +1,4 @@
-"""controller-gen and the CRD bundle: ``make manifests`` and ``make generate``.
-"""
+"""controller-gen and the CRD bundle: ``make manifests`` and ``make generate``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Import order over the checkout: ``make imports``.
-"""
+"""Import order over the checkout: ``make imports``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Where a checkout keeps its API types, generated code and CRDs, and what each step needs.
-"""
+"""Where a checkout keeps its API types, generated code and CRDs, and what each step needs."""
 
 from __future__ import annotations
 

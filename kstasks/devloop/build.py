@@ -174,9 +174,7 @@ def split_words(text: str, what: str) -> list[str]:
     try:
         return shlex.split(text)
     except ValueError as err:
-        raise errors.BadInput(
-            f"cannot split {what} {text!r} ({err})", f"Fix the quoting in {what}."
-        ) from err
+        raise errors.BadInput(f"cannot split {what} {text!r} ({err})", f"Fix the quoting in {what}.") from err
 
 
 def build(

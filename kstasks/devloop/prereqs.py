@@ -112,9 +112,7 @@ def validate(keys: list[str]) -> None:
     """Exit 2 on a program name the script does not know."""
     unknown = [key for key in keys if key not in PROGRAMS]
     if unknown:
-        raise errors.BadInput(
-            f"unknown program {', '.join(unknown)}", f"Choose from: {' '.join(PROGRAMS)}."
-        )
+        raise errors.BadInput(f"unknown program {', '.join(unknown)}", f"Choose from: {' '.join(PROGRAMS)}.")
 
 
 def probe(program: Program) -> Finding:

@@ -1,5 +1,4 @@
-"""Local images: ko builds into a Docker-API engine, and loading them into a kind cluster.
-"""
+"""Local images: ko builds into a Docker-API engine, and loading them into a kind cluster."""
 
 from __future__ import annotations
 
@@ -38,9 +37,7 @@ def parse_platforms(text: str, supported: set[str] | None = None) -> list[str]:
     """
     platforms = [part.strip() for part in text.split(",") if part.strip()]
     if not platforms:
-        raise errors.BadInput(
-            "no platform given", "Pass --platform os/arch[,os/arch...], e.g. linux/amd64."
-        )
+        raise errors.BadInput("no platform given", "Pass --platform os/arch[,os/arch...], e.g. linux/amd64.")
     for platform in platforms:
         match = _PLATFORM_RE.match(platform)
         known = match is not None and match[1] == "linux"

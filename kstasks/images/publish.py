@@ -1,5 +1,4 @@
-"""Images built with ko into an OCI layout, then pushed whole or not at all.
-"""
+"""Images built with ko into an OCI layout, then pushed whole or not at all."""
 
 from __future__ import annotations
 
@@ -136,7 +135,6 @@ def announce_existing(registry: Reference, name: str, tag: str) -> None:
             f"{registry}/{name}:{tag} exists; building to compare (only an identical image counts as "
             "published; anything else is refused without --force)"
         )
-
 
 
 def build_into(

@@ -1,5 +1,4 @@
-"""The clusteradm / Helm CLI images: an upstream tool built with ko at a release tag.
-"""
+"""The clusteradm / Helm CLI images: an upstream tool built with ko at a release tag."""
 
 from __future__ import annotations
 
@@ -72,10 +71,6 @@ def clone_at_tag(source: str, tag: str, dest: Path) -> None:
             "Check --source and that the version is released there.",
             context=stderr,
         ) from err
-
-
-
-
 
 
 def build_tool_image(

@@ -1,5 +1,4 @@
-"""The checkout's license header templates (``hack/boilerplate/boilerplate.<kind>.txt``).
-"""
+"""The checkout's license header templates (``hack/boilerplate/boilerplate.<kind>.txt``)."""
 
 from __future__ import annotations
 

@@ -20,12 +20,10 @@ REQUIREMENT_ENV = "KSTASKS_REQUIREMENT"
 path or URL, a source directory, or a git URL (``git+https://…@TAG``)."""
 
 
-
 def in_project(root: Path | None = None) -> bool:
     """Whether nox runs in the kstasks project itself (rather than a KubeStellar checkout)."""
     here = (root or Path.cwd()).resolve()
     return (here / "kstasks" / "__init__.py").is_file() and (here / "pyproject.toml").is_file()
-
 
 
 def installed_from() -> str | None:
@@ -46,7 +44,6 @@ def installed_from() -> str | None:
     return url or None
 
 
-
 def requirement(environ: Mapping[str, str], cwd: Path) -> str:
     """Where the sessions install kstasks from: ``KSTASKS_REQUIREMENT``; else, in the kstasks
     project, the project itself; else where the kstasks running nox came from; else the index."""
@@ -58,7 +55,6 @@ def requirement(environ: Mapping[str, str], cwd: Path) -> str:
     return installed_from() or f"kstasks=={__version__}"
 
 
-
 def local_path(spec: str) -> Path | None:
     """The local file or directory a requirement names (a path or a ``file://`` URL), if it does."""
     text = unquote(urlparse(spec).path) if spec.startswith("file://") else spec
@@ -67,7 +63,6 @@ def local_path(spec: str) -> Path | None:
         return None
     path = Path(text).expanduser()
     return path.resolve() if path.exists() else None
-
 
 
 def with_extras(spec: str, extras: str, local: Path | None) -> str:

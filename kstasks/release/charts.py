@@ -1,5 +1,4 @@
-"""The release charts: packaged into ``dist/`` as a set, then pushed whole or not at all.
-"""
+"""The release charts: packaged into ``dist/`` as a set, then pushed whole or not at all."""
 
 from __future__ import annotations
 

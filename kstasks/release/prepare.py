@@ -1,5 +1,4 @@
-"""release-prepare: edit the version literals the graph declares for a new release.
-"""
+"""release-prepare: edit the version literals the graph declares for a new release."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""verify-release: every artifact of a published release exists and is what the release says.
-"""
+"""verify-release: every artifact of a published release exists and is what the release says."""
 
 from __future__ import annotations
 

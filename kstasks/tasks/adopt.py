@@ -22,14 +22,12 @@ def quiet_broken_pipe() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-
 def _names(program: Program) -> tuple[list[str], list[str]]:
     """The task names and long core flags of ``program`` (for suggestions)."""
     collection = getattr(program, "collection", None)
     tasks = list(collection.task_names) if collection is not None else []
     flags = [f"--{name}" for argument in program.core_args() for name in argument.names if len(name) > 1]
     return tasks, flags
-
 
 
 def adopt_invoke(program_class: type[Program] = Program) -> None:

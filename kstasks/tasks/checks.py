@@ -79,19 +79,21 @@ def verify(c: Context, repo: str | None = None, no_cache: bool = False) -> None:
     """Every check of the CI verify job on the commit; all run, each reported; fails if any failed."""
     t = target(c, repo, needed_tools("all-generated"))
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
-    show(suite.verify_all(
-        suite.Suite(
-            checkout=t.checkout,
-            layout=t.layout,
-            toolbox=t.toolbox,
-            imports=t.imports,
-            ignore_go_version=t.ignore_go_version,
-            graph=str(t.config["release"]["graph"]),
-            generate_all=generate_all_for(t),
-            program=program_name(),
-            fingerprint=None if no_cache else verifycache.fingerprinter(t.layout, settings),
+    show(
+        suite.verify_all(
+            suite.Suite(
+                checkout=t.checkout,
+                layout=t.layout,
+                toolbox=t.toolbox,
+                imports=t.imports,
+                ignore_go_version=t.ignore_go_version,
+                graph=str(t.config["release"]["graph"]),
+                generate_all=generate_all_for(t),
+                program=program_name(),
+                fingerprint=None if no_cache else verifycache.fingerprinter(t.layout, settings),
+            )
         )
-    ))
+    )
 
 
 def collection() -> Collection:

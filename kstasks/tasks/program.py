@@ -74,12 +74,6 @@ class KstasksProgram(Program):
             self.config.merge()
 
 
-
-
-
-
-
-
 def help_first(argv: list[str], task_names: Iterable[str]) -> list[str]:
     """``TASK ... --help`` as ``--help TASK``, so that a task's positional argument (a release
     version) cannot swallow the flag."""

@@ -29,16 +29,18 @@ def verify_codegen(
     """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
     t = target(c, repo, needed_tools("all-generated"))
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
-    show(derived.verify_codegen(
-        t.checkout,
-        t.layout.verify_paths,
-        generate_all_for(t),
-        in_place=in_place,
-        worktree=worktree,
-        fingerprint=None if no_cache else verifycache.fingerprinter(t.layout, settings),
-        layout=t.layout,
-        fix_command=f"{program_name()} all-generated",
-    ))
+    show(
+        derived.verify_codegen(
+            t.checkout,
+            t.layout.verify_paths,
+            generate_all_for(t),
+            in_place=in_place,
+            worktree=worktree,
+            fingerprint=None if no_cache else verifycache.fingerprinter(t.layout, settings),
+            layout=t.layout,
+            fix_command=f"{program_name()} all-generated",
+        )
+    )
 
 
 def collection() -> Collection:

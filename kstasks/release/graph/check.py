@@ -1,5 +1,4 @@
-"""verify-versions: references that disagree, are missing, or are undeclared.
-"""
+"""verify-versions: references that disagree, are missing, or are undeclared."""
 
 from __future__ import annotations
 
@@ -39,8 +38,6 @@ def _disagreement(group: str, members: list[Occurrence]) -> Problem:
             by_value[occ.value].append(occ.file)
     key = "; ".join(f"{value} in {', '.join(files)}" for value, files in by_value.items())
     return Problem(f"references to {group} disagree: {text}", f"references to {group} disagree: {key}")
-
-
 
 
 def problems(graph: Graph, root: Path, found: Scan, tracked: Iterable[str]) -> list[Problem]:

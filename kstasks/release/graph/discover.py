@@ -1,5 +1,4 @@
-"""Discovery: a graph for a checkout that has none, read from its own files.
-"""
+"""Discovery: a graph for a checkout that has none, read from its own files."""
 
 from __future__ import annotations
 

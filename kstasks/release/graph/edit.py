@@ -1,5 +1,4 @@
-"""New values written into the references' literals (release-prepare's edits).
-"""
+"""New values written into the references' literals (release-prepare's edits)."""
 
 from __future__ import annotations
 

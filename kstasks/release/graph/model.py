@@ -1,5 +1,4 @@
-"""The version-reference graph's vocabulary: artifacts, references, occurrences, problems.
-"""
+"""The version-reference graph's vocabulary: artifacts, references, occurrences, problems."""
 
 from __future__ import annotations
 

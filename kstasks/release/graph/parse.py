@@ -1,5 +1,4 @@
-"""Reading a graph file: its YAML checked and turned into the model (``kstasks.release.graph.model``).
-"""
+"""Reading a graph file: its YAML checked and turned into the model (``kstasks.release.graph.model``)."""
 
 from __future__ import annotations
 

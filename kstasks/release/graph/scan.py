@@ -1,5 +1,4 @@
-"""Finding every declared reference in the checkout's files.
-"""
+"""Finding every declared reference in the checkout's files."""
 
 from __future__ import annotations
 

@@ -42,7 +42,6 @@ def load_graph(root: Path, name: str) -> Graph:
     )
 
 
-
 def graph_for(root: Path, name: str) -> Graph:
     """:func:`load_graph`, saying which graph it is (stderr)."""
     graph = load_graph(root, name)
