@@ -188,3 +188,38 @@ def test_every_top_level_file_is_one_the_readme_explains() -> None:
     assert top_level >= {"LICENSE", "CHANGELOG.md", "pyproject.toml", "README.md"}
     assert "kz.time" not in top_level
     assert [name for name in sorted(top_level) if f"`{name}" not in readme] == []
+
+
+EARLIER_NOXFILE = """
+import nox
+
+from kstasks import noxdocs, noxsessions
+
+
+@nox.session(tags=["verify", "ci"])
+def verify(session):
+    noxsessions.verify(session)
+
+
+@nox.session(name="serve-docs", tags=["docs"])
+def serve_docs(session):
+    noxdocs.serve_docs(session)
+
+
+if noxsessions.in_project():
+
+    @nox.session(tags=["release"])
+    def release(session):
+        noxsessions.release(session)
+"""
+"""The imports of the noxfile an earlier ``kstasks init`` wrote (before the packages)."""
+
+
+def test_a_noxfile_from_an_earlier_init_still_loads_and_says_to_rerun_init(tmp_path: Path) -> None:
+    (tmp_path / "noxfile.py").write_text(EARLIER_NOXFILE)
+    result = subprocess.run(
+        [sys.executable, "-m", "nox", "--list"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "verify" in result.stdout and "serve-docs" in result.stdout and "release" not in result.stdout
+    assert "kstasks init --force" in result.stderr

@@ -29,6 +29,6 @@ def run_imports(
     checkout: Checkout, imports: ImportSettings, toolbox: Toolbox, *, ignore_go_version: bool
 ) -> None:
     """``make imports``: verify-go-versions, then order the imports of every Go file."""
-    golang.verify_go_versions(checkout.root, ignore=ignore_go_version)
+    golang.verify_go_versions_first(checkout.root, ignore=ignore_go_version)
     with output.step("imports"):
         normalise_imports(checkout.root, checkout, imports, toolbox)

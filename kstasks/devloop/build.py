@@ -187,7 +187,7 @@ def build(
     now: datetime.datetime | None = None,
 ) -> Path:
     """``make build``: verify-go-versions, then ``go build`` with the stamp and CGO_ENABLED=0 into bin/."""
-    golang.verify_go_versions(checkout.root, ignore=ignore_go_version)
+    golang.verify_go_versions_first(checkout.root, ignore=ignore_go_version)
     go = golang.go_binary()
     flags = stamp(checkout, now=now).ldflags()
     out = checkout.path(BIN_DIR)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kstasks.project import requirement, snapshot
+from kstasks.project.requirement import in_project
 
 
 def install_kstasks(session: Any, extras: str = "") -> None:
@@ -42,7 +43,7 @@ def verify(session: Any) -> None:
 
 def tests(session: Any) -> None:
     """kstasks' own test suite in the project; `make test`'s go test in a checkout."""
-    if requirement.in_project():
+    if in_project():
         install_kstasks(session, "[test]")
         session.run("pytest", *session.posargs)
     else:
@@ -51,7 +52,7 @@ def tests(session: Any) -> None:
 
 def lint(session: Any) -> None:
     """ruff in the project; go vet in a checkout."""
-    if requirement.in_project():
+    if in_project():
         session.install("ruff")
         session.run("ruff", "check", ".")
         session.run("ruff", "format", "--check", ".")
@@ -62,7 +63,7 @@ def lint(session: Any) -> None:
 def release(session: Any) -> None:
     """The kstasks project's sdist and wheel, built from a copy of the source and checked with
     ``twine check --strict``, into ``dist/``."""
-    if not requirement.in_project():
+    if not in_project():
         session.error("the release session builds the kstasks project; run it in kstasks' own directory")
         return
     session.install("build>=1", "twine>=5")
@@ -89,7 +90,7 @@ def docs_build_args(project: Path, site: Path) -> list[str]:
 def docs(session: Any) -> None:
     """kstasks' manual, built with ``mkdocs build --strict`` into the session's temporary directory
     (never into the work tree), with the project's ``docs`` extra installed."""
-    if not requirement.in_project():
+    if not in_project():
         session.error("the docs session builds kstasks' manual; run it in kstasks' own directory")
         return
     install_kstasks(session, "[docs]")

@@ -103,3 +103,11 @@ def verify_go_versions(checkout: Path, *, ignore: bool) -> str:
             context=problem,
         )
     return "verify-go-versions: ok"
+
+
+def verify_go_versions_first(checkout: Path, *, ignore: bool) -> None:
+    """verify-go-versions as the first step of another task (imports, build): its verdict is that
+    task's progress (stderr), not its result."""
+    verdict = verify_go_versions(checkout, ignore=ignore)
+    if verdict:
+        output.say(verdict)

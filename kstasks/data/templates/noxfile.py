@@ -8,7 +8,6 @@ running nox came from) and runs one kstasks step on this checkout: `nox -s gener
 
 import nox
 
-from kstasks.project.requirement import in_project
 from kstasks.tasks import noxdocs, noxsessions
 
 nox.options.sessions = ["verify"]
@@ -57,7 +56,7 @@ def deploy_docs(session: nox.Session) -> None:
     noxdocs.deploy_docs(session)
 
 
-if in_project():
+if noxsessions.in_project():
 
     @nox.session(tags=["release"])
     def release(session: nox.Session) -> None:
