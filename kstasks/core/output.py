@@ -8,6 +8,7 @@ one line per step with its duration; ``verbose`` adds every command and the tool
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ __all__ = [
     "say",
     "set_preamble",
     "step",
+    "to_stderr",
     "warn",
 ]
 
@@ -33,8 +35,20 @@ def add_secret(value: str | None) -> None:
         current().secrets.add(value)
 
 
+_STDERR = threading.RLock()
+"""One writer at a time: lines from threads running at once (``runner.parallel``) never splice,
+and the preamble is said once."""
+
+
+def to_stderr(text: str) -> None:
+    """Write ``text`` (secrets masked) to stderr in one piece."""
+    with _STDERR:
+        sys.stderr.write(redact(text))
+        sys.stderr.flush()
+
+
 def _print(text: str) -> None:
-    print(redact(text), file=sys.stderr, flush=True)
+    to_stderr(f"{text}\n")
 
 
 def say(message: str) -> None:
@@ -53,10 +67,11 @@ def set_preamble(lines: Sequence[str]) -> None:
 def flush_preamble() -> None:
     """Say the pending preamble now (once)."""
     run = current()
-    lines, run.preamble = run.preamble, []
-    if not run.quiet:
-        for line in lines:
-            _print(line)
+    with _STDERR:
+        lines, run.preamble = run.preamble, []
+        if not run.quiet:
+            for line in lines:
+                _print(line)
 
 
 def drop_preamble() -> None:

@@ -26,7 +26,7 @@ from typing import Any
 from kstasks.core import signals
 from kstasks.core.context import current, redact
 from kstasks.core.errors import CommandFailed, EnvironmentUnusable
-from kstasks.core.output import flush_preamble
+from kstasks.core.output import flush_preamble, to_stderr
 
 STDERR_TAIL_LINES = 20
 
@@ -81,7 +81,7 @@ def run(
         flush_preamble()
     run_context = current()
     if run_context.echo and not quiet:
-        print(f"+ {format_command(argv, env, workdir)}", file=sys.stderr, flush=True)
+        to_stderr(f"+ {format_command(argv, env, workdir)}\n")
     if run_context.dry and not query:
         return subprocess.CompletedProcess(argv, 0, "", "")
     full_env = {**os.environ, **env} if env else None
@@ -92,7 +92,7 @@ def run(
             if not capture:
                 sys.stdout.write(result.stdout)
                 if current().verbose:
-                    sys.stderr.write(redact(result.stderr))
+                    to_stderr(result.stderr)
         else:
             result, stderr_tail = _run_streaming(argv, workdir, full_env, hide_stderr)
     except FileNotFoundError as err:
@@ -216,7 +216,7 @@ def _run_streaming(
             if hide is not None and hide.search(line):
                 continue
             if show:
-                sys.stderr.write(redact(line))
+                to_stderr(line)
             tail.append(line.rstrip("\n"))
         returncode = proc.wait()
     finally:
