@@ -46,6 +46,14 @@ def sample_repo(tmp_path: Path) -> Path:
     return make_sample_repo(tmp_path / "somewhere" / "checkout")
 
 
+@pytest.fixture
+def sample_v030(tmp_path: Path) -> Path:
+    """The sample reshaped like KubeStellar v0.30.0 (``sample-variants/v0.30``), a fresh git repository."""
+    from tests.samples import make_variant_repo
+
+    return make_variant_repo(tmp_path / "somewhere" / "v030", "v0.30")
+
+
 @pytest.fixture(autouse=True)
 def _run_context() -> Iterator[None]:
     """Each test runs in a run context of its own: verbose, not dry, knowing no secrets."""
