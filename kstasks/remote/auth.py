@@ -107,7 +107,10 @@ def _params(scan: _Scanner) -> dict[str, str]:
         if quoted is not None:
             value = re.sub(r"\\(.)", r"\1", quoted[1:-1], flags=re.DOTALL)
         else:
-            value = scan.match(_TOKEN_RE) or ""
+            token = scan.match(_TOKEN_RE)
+            if token is None:  # an unterminated quoted string: the header ends here
+                return params
+            value = token
         params.setdefault(name.lower(), value)
         scan.space()
         comma = scan.pos
