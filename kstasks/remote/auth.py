@@ -153,7 +153,7 @@ def secret_from_env(name: str) -> str | None:
         return None
     problem = ""
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
-        problem = "holds a control character (a newline or carriage return?)"
+        problem = "holds a control character"
     elif len(value) < MIN_SECRET:
         problem = f"is shorter than {MIN_SECRET} characters"
     elif len(value) > MAX_SECRET:
@@ -163,7 +163,7 @@ def secret_from_env(name: str) -> str | None:
     if problem:
         raise errors.BadInput(
             f"{name} {problem}; it was not used",
-            f"Set {name} to the credential alone (e.g. without a trailing newline).",
+            f"Set {name} to the credential alone (no newline or carriage return, no spaces around it).",
         )
     output.add_secret(value)
     return value
