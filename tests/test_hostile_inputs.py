@@ -60,3 +60,57 @@ def test_an_absurdly_long_pre_release_is_refused_before_any_work(sample_repo: Pa
     said = _errors(result.stderr)
     assert len(said) == 1 and "(100007 characters): longer than 128 characters" in said[0]
     assert len(said[0]) < 400 and not (sample_repo / "dist").exists()
+
+
+@pytest.mark.tools
+def test_sigterm_during_publish_prints_one_line(sample_repo: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.faults import after, answer, serve
+
+    env = {**os.environ, "KSTASKS_REPO": str(sample_repo), "KSTASKS_NETWORK_DEADLINE": "60"}
+    packaged = kstasks(
+        "package-charts", "--version", "0.25.0", cwd=sample_repo, env={"KSTASKS_REPO": str(sample_repo)}
+    )
+    assert packaged.returncode == 0, packaged.stderr
+    stuck = after(120, answer("200 OK"))
+
+    def registry(state, conn, request):  # type: ignore[no-untyped-def]
+        if request.method == "HEAD":
+            stuck(state, conn, request)  # the first blob check hangs: the publish is under way
+        elif "/manifests/" in request.path:
+            answer("404 Not Found", b'{"errors":[]}')(state, conn, request)
+        else:
+            answer("200 OK", b"{}")(state, conn, request)
+
+    with serve(registry) as server:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kstasks",
+                "publish-charts",
+                "--version",
+                "0.25.0",
+                "--registry",
+                f"oci://{server.host}/x",
+            ],
+            cwd=sample_repo,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while not any(r.method == "HEAD" for r in server.requests):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 143, stderr
+    lines = [line for line in stderr.splitlines() if "interrupted" in line]
+    assert lines == ["interrupted (SIGTERM). No tag of this run is public."], stderr

@@ -144,9 +144,10 @@ def unexpected(error: BaseException) -> Exit:
 
 def interrupted(error: KeyboardInterrupt) -> Exit:
     """The one line after Ctrl-C (exit 130) or SIGTERM (exit 143)."""
+    detail = f". {error.detail}" if isinstance(error, signals.Interrupted) and error.detail else ""
     if isinstance(error, signals.Interrupted) and error.signum != signal.SIGINT:
-        return Exit(f"interrupted ({error.args[0]})", code=error.exit_code)
-    return Exit("interrupted", code=errors.INTERRUPTED)
+        return Exit(output.redact(f"interrupted ({error.args[0]}){detail}"), code=error.exit_code)
+    return Exit(output.redact(f"interrupted{detail}"), code=errors.INTERRUPTED)
 
 
 def classify(error: BaseException) -> BaseException:
