@@ -191,6 +191,21 @@ def redirect_loop() -> Behaviour:
     return behaviour
 
 
+def slow_redirects_then_5xx(hops: int = 7) -> Behaviour:
+    """302s after 0.4 deadlines each (``hops`` of them), then 503s after 0.4 deadlines: a client
+    giving each exchange its own deadline would take (hops + retries) x 0.4 deadlines."""
+
+    def behaviour(state: Loopback, conn: socket.socket, request: Request) -> None:
+        hop = int(request.path.rpartition("hop=")[2] or 0) if "hop=" in request.path else 0
+        if hop < hops:
+            then = answer("302 Found", Location=f"{request.path.split('?')[0]}?hop={hop + 1}")
+        else:
+            then = answer("503 Service Unavailable", b"{}", Content_Type="application/json")
+        after(DEADLINE * 0.4, then)(state, conn, request)
+
+    return behaviour
+
+
 JSON = {"Content_Type": "application/json"}
 DEEP = b"[" * 200_000 + b"]" * 200_000
 
@@ -219,6 +234,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
         **JSON,
     ),
     "redirect-loop": redirect_loop(),
+    "slow-redirects-then-5xx": slow_redirects_then_5xx(),
     "redirect-to-file": answer("302 Found", Location="file:///etc/passwd"),
     "redirect-to-other-host": answer("307 Temporary Redirect", Location="{other}/elsewhere"),
     "challenge-from-other-host": answer(

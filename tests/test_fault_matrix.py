@@ -107,6 +107,7 @@ EXPECT: dict[str, dict[str, tuple[int, str]]] = {
             rf"registry {HOST} answered HTTP 429 .*\(it asks to wait 99999999999999s\)",
         ),
         "redirect-loop": (1, rf"registry {HOST} redirects without end"),
+        "slow-redirects-then-5xx": (1, rf"registry {HOST} gave no complete answer within 2s"),
         "redirect-to-file": (
             2,
             rf"registry {HOST} redirected GET /v2/ to file:///etc/passwd, not an http\(s\) URL",
@@ -128,6 +129,7 @@ EXPECT: dict[str, dict[str, tuple[int, str]]] = {
         "5xx-storm": (1, r"the GitHub API kept failing \(HTTP 503"),
         "429-huge-retry-after": (2, r"the GitHub API rate limit is reached \(it resets in 99999999999999s\)"),
         "redirect-loop": (1, r"the GitHub API at .* redirects without end"),
+        "slow-redirects-then-5xx": (1, r"gave no complete answer within 2s"),
         "redirect-to-file": (2, r"redirected .* to file:///etc/passwd, not an http\(s\) URL"),
         "redirect-to-other-host": (
             2,
@@ -188,13 +190,14 @@ def test_fault_matrix(column: Column, behaviour: str, request: pytest.FixtureReq
     if behaviour == "refused":
         elapsed, result = _run(column, workdir, refused_address())
         others: list[object] = []
+        asked: list[object] = []
     else:
         with (
             serve(OTHER_HOST, hostname="localhost") as other,
             serve(BEHAVIOURS[behaviour], other=other) as server,
         ):
             elapsed, result = _run(column, workdir, server.host)
-        others = other.requests
+        others, asked = other.requests, server.requests
     said = [line for line in result.stderr.strip().splitlines() if not line.startswith("+ ")]  # type: ignore[attr-defined]
     assert result.returncode == code, result.stderr  # type: ignore[attr-defined]
     errors = [line for line in said if line.startswith("error:")]
@@ -204,6 +207,8 @@ def test_fault_matrix(column: Column, behaviour: str, request: pytest.FixtureReq
     assert all(not r.headers.get("authorization") for r in others)  # type: ignore[attr-defined]
     if behaviour == "challenge-from-other-host":
         assert others == []
+    if behaviour.startswith("drip"):  # a host that let the deadline pass is not asked again
+        assert len(asked) == 1, asked
     bound = STARTUP[key] + 1.5 * DEADLINE + 1.0
     assert elapsed < bound, f"{elapsed:.1f}s > {bound:.1f}s"
     print(f"fault-matrix {column.task}[{column.kind}] {behaviour}: {elapsed:.2f}s (bound {bound:.1f}s)")

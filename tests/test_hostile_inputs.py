@@ -114,3 +114,19 @@ def test_sigterm_during_publish_prints_one_line(sample_repo: Path) -> None:
     assert proc.returncode == 143, stderr
     lines = [line for line in stderr.splitlines() if "interrupted" in line]
     assert lines == ["interrupted (SIGTERM). No tag of this run is public."], stderr
+
+
+def test_a_symlinked_go_mod_is_followed_and_a_dangling_one_named(sample_repo: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (sample_repo / "go.mod").rename(elsewhere / "go.mod")
+    (sample_repo / "go.mod").symlink_to(elsewhere / "go.mod")
+    env = {"KSTASKS_REPO": str(sample_repo)}
+    followed = kstasks("verify-go-versions", cwd=sample_repo, env=env)
+    assert followed.returncode == 0, followed.stderr
+    (sample_repo / "go.mod").unlink()
+    (sample_repo / "go.mod").symlink_to(tmp_path / "nowhere" / "go.mod")
+    dangling = kstasks("versions", cwd=sample_repo, env=env)
+    assert dangling.returncode == 2, dangling.stderr
+    said = _errors(dangling.stderr)
+    assert len(said) == 1 and "go.mod is a symbolic link to" in said[0] and "not a readable file" in said[0]
