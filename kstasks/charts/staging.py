@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kstasks.charts.derive import ChartLayout, derive_template
-from kstasks.core import errors
+from kstasks.core import errors, yamlfile
 from kstasks.core.semver import ReleaseVersion
 from kstasks.project.repo import Checkout
 from kstasks.toolchain.tools import Toolbox
@@ -42,8 +42,6 @@ class StagedChart:
 
 def _stage_copy(checkout: Checkout, relative: str, stage: Path) -> Path:
     """Copy chart ``relative`` into ``stage`` at the same relative path, linking file:// deps."""
-    import yaml
-
     source = checkout.path(relative)
     if not (source / "Chart.yaml").is_file():
         raise errors.BadInput(
@@ -52,7 +50,9 @@ def _stage_copy(checkout: Checkout, relative: str, stage: Path) -> Path:
         )
     dest = stage / relative
     shutil.copytree(source, dest, symlinks=True)
-    chart = yaml.safe_load((source / "Chart.yaml").read_text()) or {}
+    chart = yamlfile.load(source / "Chart.yaml", f"{relative}/Chart.yaml") or {}
+    if not isinstance(chart, dict):
+        raise errors.BadInput(f"{relative}/Chart.yaml is not a mapping", f"Fix {relative}/Chart.yaml.")
     for dependency in chart.get("dependencies") or []:
         repository = str(dependency.get("repository") or "")
         if repository.startswith("file://") and not Path(repository[len("file://") :]).is_absolute():

@@ -10,7 +10,10 @@ Imports only ``kstasks.core.errors``.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,8 +103,25 @@ def dry_run() -> bool:
     return current().dry
 
 
+WHOLE_WORD_BELOW = 8
+"""Secrets shorter than this are masked only as whole words (a one-letter secret must not
+garble every word that holds the letter)."""
+
+
+def _forms(secret: str) -> set[str]:
+    """``secret`` as it may appear in a message: as is, and escaped as repr() or JSON write it."""
+    forms = {secret, repr(secret)[1:-1], secret.encode("unicode_escape").decode("ascii")}
+    with contextlib.suppress(ValueError):
+        forms.add(json.dumps(secret)[1:-1])
+    return {form for form in forms if form}
+
+
 def redact(text: str) -> str:
-    """``text`` with every secret of this run replaced by ``***``."""
-    for secret in sorted(current().secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
+    """``text`` with every secret of this run (and its escaped forms) replaced by ``***``."""
+    forms = sorted({form for secret in current().secrets for form in _forms(secret)}, key=len, reverse=True)
+    for form in forms:
+        if len(form) >= WHOLE_WORD_BELOW:
+            text = text.replace(form, "***")
+        else:
+            text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(form)}(?![A-Za-z0-9_])", "***", text)
     return text

@@ -63,6 +63,7 @@ def run(
     stdin_data: str | None = None,
     quiet: bool = False,
     hide_stderr: re.Pattern[str] | None = None,
+    chatter: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``args`` and return the completed process.
 
@@ -74,6 +75,8 @@ def run(
     itself with exit code 2. ``quiet`` skips the echo (for small read-only probes only).
     Stderr lines matching ``hide_stderr`` are known noise and are dropped. The tool's stdout
     passes through; its stderr is shown in verbose mode and kept for the failure message.
+    With ``chatter`` the tool's stdout is progress, not a result (``helm lint``'s ``==> Linting``):
+    it goes to stderr (hidden under -q) and into the failure message, never to stdout.
     """
     argv = [os.fspath(a) for a in args]
     workdir = Path(cwd) if cwd is not None else None
@@ -86,7 +89,15 @@ def run(
         return subprocess.CompletedProcess(argv, 0, "", "")
     full_env = {**os.environ, **env} if env else None
     try:
-        if capture or stdin_data is not None:
+        if chatter and not capture:
+            result = _run_captured(argv, workdir, full_env, stdin_data)
+            said = (result.stdout + result.stderr).splitlines()
+            stderr_tail = said[-STDERR_TAIL_LINES:]
+            if not current().quiet:
+                to_stderr(result.stdout)
+            if current().verbose:
+                to_stderr(result.stderr)
+        elif capture or stdin_data is not None:
             result = _run_captured(argv, workdir, full_env, stdin_data)
             stderr_tail = result.stderr.splitlines()[-STDERR_TAIL_LINES:]
             if not capture:

@@ -19,6 +19,8 @@ _SEMVER_RE = re.compile(
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
 _MAX_SHOWN = 40
+MAX_VERSION = 128
+"""The longest release version accepted: its OCI tag (``+`` as ``_``) must fit in 128 characters."""
 """How much of a refused version the error message quotes (it stays one short line)."""
 
 
@@ -100,7 +102,7 @@ def try_parse(text: str) -> ReleaseVersion | None:
     """The release version in ``text`` (``v`` optional), or None if it is not SemVer 2.0.0."""
     candidate = text.strip()
     candidate = candidate[1:] if candidate[:1] in ("v", "V") else candidate
-    if not _SEMVER_RE.match(candidate):
+    if len(candidate) > MAX_VERSION or not _SEMVER_RE.match(candidate):
         return None
     return ReleaseVersion(candidate)
 
@@ -112,6 +114,12 @@ def shown(text: str) -> str:
 
 def parse_release_version(text: str, *, what: str = "version") -> ReleaseVersion:
     """The release version in ``text``; exit 2 if it is not a valid SemVer version."""
+    if len(text.strip()) > MAX_VERSION:
+        raise errors.BadInput(
+            f"invalid {what} {shown(text)}: longer than {MAX_VERSION} characters "
+            "(an OCI tag, which a release version becomes, holds at most 128)",
+            f"Pass a valid {what}.",
+        )
     version = try_parse(text)
     if version is None:
         raise errors.BadInput(

@@ -22,6 +22,8 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.detail = ""
+        """What the interrupted work leaves behind, said on the one "interrupted" line."""
 
     @property
     def exit_code(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +29,11 @@ def _docker_config(registry: Reference, directory: Path) -> dict[str, str]:
         return {}
     auth = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
     output.add_secret(auth)
-    descriptor = os.open(directory / "config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    private = Path(tempfile.mkdtemp(prefix="docker-config-", dir=directory))  # 0700, one per build
+    descriptor = os.open(private / "config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump({"auths": {registry.host: {"auth": auth}}}, handle)
-    return {"DOCKER_CONFIG": str(directory)}
+    return {"DOCKER_CONFIG": str(private)}
 
 
 def layout_artifact(layout: Path, label: str, repository: str, tag: str) -> Artifact:

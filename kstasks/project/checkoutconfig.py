@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from kstasks.core import errors
+from kstasks.core import errors, yamlfile
 from kstasks.project import pins, settings
 from kstasks.toolchain import toolchains, tools
 
@@ -48,8 +48,14 @@ def read_section(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text()
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as err:
-        raise errors.BadInput(f"cannot read {path}: {err}", "Fix the file's syntax.") from err
+    except yaml.YAMLError as err:
+        raise errors.BadInput(
+            f"{path} is not valid YAML: {yamlfile.problem(err)}", "Fix the file's syntax."
+        ) from None
+    except (OSError, ValueError) as err:
+        raise errors.BadInput(
+            f"cannot read {path}: {' '.join(str(err).split())}", "Fix the file's syntax."
+        ) from err
     if data is None:
         return {}
     if not isinstance(data, dict) or not isinstance(data.get("kstasks", {}), dict):

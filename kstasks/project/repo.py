@@ -111,6 +111,11 @@ def load_checkout(root: Path) -> Checkout:
             "Point KSTASKS_REPO (or the kstasks.repo setting) at a KubeStellar checkout.",
         )
     go_mod = root / "go.mod"
+    if go_mod.is_symlink() and not go_mod.is_file():
+        raise errors.BadInput(
+            f"{go_mod} is a symbolic link to {os.readlink(go_mod)!r}, which is not a readable file",
+            "Point the link at the module's go.mod, or replace it with the file.",
+        )
     if not go_mod.is_file():
         raise errors.BadInput(
             f"{root} is not a KubeStellar-shaped checkout: expected a go.mod file there",

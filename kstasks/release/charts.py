@@ -92,12 +92,14 @@ def _lint_and_package(helm: Path, chart: StagedChart, version: ReleaseVersion, o
         runner.run(
             [helm, "dependency", "update", str(chart.path)],
             what=f"helm dependency update ({chart.key} chart)",
+            chatter=True,
             todo="Its dependencies need the network: pass --skip-dependency-update to package with the "
             "dependencies already in the chart's charts/ directory. Nothing was packaged.",
         )
     runner.run(
         [helm, "lint", str(chart.path)],
         what=f"helm lint ({chart.key} chart)",
+        chatter=True,
         todo="Fix the chart; nothing was packaged.",
     )
     runner.run(
@@ -113,6 +115,7 @@ def _lint_and_package(helm: Path, chart: StagedChart, version: ReleaseVersion, o
             version.text,
         ],
         what=f"helm package ({chart.key} chart)",
+        chatter=True,
         todo="Fix the chart (with --skip-dependency-update, its dependencies must be in its charts/ "
         "directory); nothing was packaged.",
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import re
+import tarfile
+import zlib
 from pathlib import Path
 from typing import Any
 
-from kstasks.core import errors
+from kstasks.core import errors, yamlfile
 from kstasks.core.report import Report
 from kstasks.core.semver import ReleaseVersion
 from kstasks.release.graph.model import Artifact, Graph
@@ -20,22 +24,68 @@ _VALUES_RE = re.compile(r"\{\{-?\s*\.Values\.(\w+)\s*-?\}\}")
 HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 
 
-def images_in_chart(archive: bytes) -> list[str]:
-    """Image references in a packaged chart's templates, ``{{ .Values.X }}`` filled from its values."""
-    import io
-    import tarfile
+MAX_CHART_EXPANDED = 64 * 1024 * 1024
+"""A chart's archive may expand to this many bytes when read (a gzip bomb is refused beyond it)."""
+MAX_CHART_MEMBERS = 10_000
 
-    import yaml
 
+class _Bounded(io.RawIOBase):
+    """The decompressed stream of a chart archive, refusing to give more than ``limit`` bytes."""
+
+    def __init__(self, stream: Any, limit: int, what: str) -> None:
+        self.stream, self.left, self.what = stream, limit, what
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(min(len(buffer), self.left + 1))
+        self.left -= len(data)
+        if self.left < 0:
+            raise errors.CheckFailed(
+                f"{self.what} expands to more than {MAX_CHART_EXPANDED // (1024 * 1024)} MiB; "
+                "it was not read",
+                "A chart is far smaller: the registry holds something else (a gzip bomb?).",
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _chart_texts(archive: bytes, what: str) -> dict[str, str]:
+    """``values.yaml`` and ``templates/*`` of a packaged chart (paths below its directory), read
+    within bounds; exit 1 for a member outside the chart, too many members or too many bytes."""
     texts: dict[str, str] = {}
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        for member in tar.getmembers():
-            parts = member.name.split("/")
-            if member.isfile() and (parts[1:2] == ["templates"] or parts[1:] == ["values.yaml"]):
-                handle = tar.extractfile(member)
-                if handle is not None:
-                    texts["/".join(parts[1:])] = handle.read().decode(errors="replace")
-    values = yaml.safe_load(texts.get("values.yaml", "")) or {}
+    stream = _Bounded(gzip.GzipFile(fileobj=io.BytesIO(archive)), MAX_CHART_EXPANDED, what)
+    try:
+        with tarfile.open(fileobj=io.BufferedReader(stream), mode="r|") as tar:
+            for count, member in enumerate(tar):
+                parts = member.name.split("/")
+                if member.name.startswith("/") or ".." in parts or count >= MAX_CHART_MEMBERS:
+                    problem = (
+                        f"more than {MAX_CHART_MEMBERS} members"
+                        if count >= MAX_CHART_MEMBERS
+                        else f"a member outside the chart ({member.name[:100]!r})"
+                    )
+                    raise errors.CheckFailed(
+                        f"{what} holds {problem}; it was not read", "Check the registry."
+                    )
+                if member.isfile() and (parts[1:2] == ["templates"] or parts[1:] == ["values.yaml"]):
+                    handle = tar.extractfile(member)
+                    if handle is not None:
+                        texts["/".join(parts[1:])] = handle.read().decode(errors="replace")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
+        raise errors.CheckFailed(
+            f"{what} is not a chart archive ({type(err).__name__})", "Check the registry."
+        ) from err
+    return texts
+
+
+def images_in_chart(archive: bytes, what: str = "the chart") -> list[str]:
+    """Image references in a packaged chart's templates, ``{{ .Values.X }}`` filled from its values."""
+    texts = _chart_texts(archive, what)
+    values = yamlfile.loads(texts.get("values.yaml", ""), f"{what}: values.yaml") or {}
+    if not isinstance(values, dict):
+        values = {}
     found = []
     for name, text in texts.items():
         if not name.startswith("templates/"):
@@ -115,7 +165,13 @@ def _check_chart(
 ) -> None:
     import json
 
-    config = json.loads(remote.blob(repository, body["config"]["digest"]))
+    try:
+        config = json.loads(remote.blob(repository, str((body.get("config") or {}).get("digest"))))
+    except (ValueError, RecursionError):
+        config = None
+    if not isinstance(config, dict):
+        entry["problems"].append(f"{entry['reference']} has a malformed chart config")
+        return
     for key in ("version", "appVersion"):
         if str(config.get(key)) != version.text:
             entry["problems"].append(
@@ -127,7 +183,12 @@ def _check_chart(
     if layer is None:
         entry["problems"].append(f"{entry['reference']} has no chart content layer")
         return
-    for image in images_in_chart(remote.blob(repository, layer["digest"])):
+    try:
+        images = images_in_chart(remote.blob(repository, str(layer.get("digest"))), entry["reference"])
+    except errors.CheckFailed as err:  # a hostile archive: a problem of this release, not a crash
+        entry["problems"].append(err.summary)
+        return
+    for image in images:
         known = _image_artifact(graph, image)
         if known is None or not known[0].self_published:
             entry["images"].append({"image": image, "checked": False})

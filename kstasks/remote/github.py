@@ -2,8 +2,11 @@
 
 The base URL comes from the caller (``GITHUB_API_URL`` as GitHub Actions sets it, or an
 option), so tests point it at a local server. ``GITHUB_TOKEN`` is sent when set and never
-printed. Each request has a deadline for the whole exchange; server errors, broken-off
-answers and connection failures are retried with back-off.
+printed (and refused, exit 2, if it holds a newline or other control character). One lookup
+(every attempt, redirect and back-off of it) has one deadline, ``KSTASKS_NETWORK_DEADLINE``;
+server errors, broken-off answers and connection failures are retried with back-off while it
+lasts, a server that let it pass is not asked again. Redirects are followed on the API's own
+origin only (a renamed repository answers 301).
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from kstasks.core import errors, output
 from kstasks.core.semver import ReleaseVersion, parse_release_version
-from kstasks.remote import network
+from kstasks.remote import auth, network
 from kstasks.remote.registry import is_loopback
 
 DEFAULT_API = "https://api.github.com"
+TOKEN_ENV = "GITHUB_TOKEN"
+MAX_REDIRECTS = 5
 
 
 def api_base(option: str | None = None) -> str:
@@ -58,9 +63,8 @@ class Retry:
 
 def _headers() -> dict[str, str]:
     headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-    token = os.environ.get("GITHUB_TOKEN")
+    token = auth.secret_from_env(TOKEN_ENV)
     if token:
-        output.add_secret(token)
         headers["Authorization"] = f"Bearer {token}"
     return headers
 
@@ -73,11 +77,15 @@ def _rate_limited(answer: network.Answer) -> bool:
 
 
 def _reset_time(answer: network.Answer) -> str:
-    reset = answer.header("X-RateLimit-Reset")
-    if reset.isdigit():
-        return dt.datetime.fromtimestamp(int(reset), dt.timezone.utc).strftime("%H:%M UTC")
-    if answer.header("Retry-After"):
-        return f"in {answer.header('Retry-After')}s"
+    retry_after = answer.header("Retry-After").strip()
+    if retry_after.isdigit() and len(retry_after) <= 20:
+        return f"in {retry_after}s"
+    reset = answer.header("X-RateLimit-Reset").strip()
+    if reset.isdigit() and len(reset) <= 20:
+        try:
+            return dt.datetime.fromtimestamp(int(reset), dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        except (ValueError, OverflowError, OSError):
+            return "at a time out of range"
     return "later"
 
 
@@ -93,6 +101,11 @@ def _decode(answer: network.Answer) -> Any:
     """The JSON of a successful answer; exit 2 when it is not JSON (not a GitHub API)."""
     try:
         return json.loads(answer.body)
+    except RecursionError:
+        raise errors.BadInput(
+            f"{answer.url} answered with JSON nested too deeply, not the GitHub API's JSON",
+            "Check GITHUB_API_URL or --api-url, or pass --version to skip the lookup.",
+        ) from None
     except ValueError:
         kind = "HTML" if answer.body.lstrip()[:1] == b"<" else "something that is not JSON"
         raise errors.BadInput(
@@ -102,30 +115,36 @@ def _decode(answer: network.Answer) -> Any:
         ) from None
 
 
-def get_json(url: str, *, retry: Retry | None = None, timeout: float = 10.0) -> Any:
-    """GET ``url`` from the GitHub API and decode it, each attempt bounded by ``timeout`` seconds.
+def get_json(url: str, *, retry: Retry | None = None, timeout: float | None = None) -> Any:
+    """GET ``url`` from the GitHub API and decode it, all attempts within ``timeout`` seconds
+    (default: the network deadline).
 
-    Server errors, broken-off answers and connection failures are retried with back-off; a
-    server that takes longer than ``timeout`` is not asked again.
+    Server errors, broken-off answers and connection failures are retried with back-off while
+    the deadline allows; a server that let it pass is not asked again.
     """
     policy = retry or Retry()
+    budget = network.Budget(timeout)
+    api = url.split("/repos/")[0]
     last_problem = ""
     unreachable = False
     for attempt in range(policy.attempts):
         if attempt:
             delay = policy.backoff * 2 ** (attempt - 1)
+            if not budget.allows(delay + 0.1):
+                break
             output.say(f"github: {last_problem}; retrying in {delay:.1f}s ({attempt + 1}/{policy.attempts})")
             policy.sleep(delay)
         try:
-            answer = network.request("GET", url, headers=_headers(), deadline=timeout)
+            answer = _follow(url, api, budget)
         except network.DeadlineExceeded:
             raise errors.StepFailed(
-                f"the GitHub API at {url.split('/repos/')[0]} gave no complete answer within {timeout:g}s",
-                "It is stuck or too slow; try again later, or pass --version to skip the lookup.",
+                f"the GitHub API at {api} gave no complete answer within {budget.seconds:g}s",
+                f"It is stuck or too slow; try again later (or raise {network.DEADLINE_ENV}), "
+                "or pass --version to skip the lookup.",
             ) from None
         except network.Malformed as err:
             raise errors.BadInput(
-                f"{url.split('/repos/')[0]} is not a GitHub API ({err.problem})",
+                f"{api} is not a GitHub API ({err.problem})",
                 "Check GITHUB_API_URL or --api-url, or pass --version to skip the lookup.",
             ) from None
         except network.Truncated as err:
@@ -137,29 +156,63 @@ def get_json(url: str, *, retry: Retry | None = None, timeout: float = 10.0) -> 
         if answer.status >= 500:
             last_problem, unreachable = f"HTTP {answer.status} from {url}", False
             continue
-        if _rate_limited(answer):
-            raise _rate_limit_error(answer)
-        if answer.status in (401, 403):
-            raise errors.BadInput(
-                f"the GitHub API refused {url} (HTTP {answer.status})",
-                "Check GITHUB_TOKEN, or pass --version to skip the lookup.",
-            )
-        if answer.status == 404:
-            raise errors.StepFailed(f"the GitHub API has nothing at {url}", "Check the repository name.")
-        if answer.status >= 400:
-            raise errors.StepFailed(
-                f"the GitHub API answered HTTP {answer.status} for {url}", "Try again later."
-            )
-        return _decode(answer)
+        return _result(answer, url)
     if not unreachable:
         raise errors.StepFailed(
-            f"the GitHub API kept failing ({last_problem}) after {policy.attempts} attempts",
+            f"the GitHub API kept failing ({last_problem}) after {attempt + 1} attempts",
             "Try again later, or pass --version to skip the lookup.",
         )
     raise errors.BadInput(
-        f"the GitHub API at {url.split('/repos/')[0]} is unreachable ({last_problem}); are you offline?",
+        f"the GitHub API at {api} is unreachable ({last_problem}); are you offline?",
         "Check the network (or GITHUB_API_URL), or pass --version to skip the lookup.",
     )
+
+
+def _follow(url: str, api: str, budget: network.Budget) -> network.Answer:
+    """GET ``url``, following redirects on the API's own origin (the token goes nowhere else)."""
+    for _ in range(MAX_REDIRECTS):
+        answer = network.request("GET", url, headers=_headers(), budget=budget)
+        if answer.status not in (301, 302, 303, 307, 308):
+            return answer
+        target = urljoin(url, answer.header("Location"))
+        try:
+            parts = urlsplit(target)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+            web = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            web = False
+        if not web:
+            raise errors.BadInput(
+                f"the GitHub API redirected {url} to {output.redact(target)[:200]}, not an http(s) URL",
+                "Check GITHUB_API_URL or --api-url, or pass --version to skip the lookup.",
+            )
+        if auth.origin(target) != auth.origin(url):
+            raise errors.BadInput(
+                f"the GitHub API redirected {url} to {output.redact(target)[:200]}, another host; "
+                "not followed",
+                "Check GITHUB_API_URL or --api-url, or pass --version to skip the lookup.",
+            )
+        url = target
+    raise errors.StepFailed(
+        f"the GitHub API at {api} redirects without end ({MAX_REDIRECTS} redirects)",
+        "Check GITHUB_API_URL or --api-url, or pass --version to skip the lookup.",
+    )
+
+
+def _result(answer: network.Answer, url: str) -> Any:
+    """The decoded JSON of a final (not 5xx) answer, or the one-line error it stands for."""
+    if _rate_limited(answer):
+        raise _rate_limit_error(answer)
+    if answer.status in (401, 403):
+        raise errors.BadInput(
+            f"the GitHub API refused {url} (HTTP {answer.status})",
+            "Check GITHUB_TOKEN, or pass --version to skip the lookup.",
+        )
+    if answer.status == 404:
+        raise errors.StepFailed(f"the GitHub API has nothing at {url}", "Check the repository name.")
+    if answer.status >= 300:
+        raise errors.StepFailed(f"the GitHub API answered HTTP {answer.status} for {url}", "Try again later.")
+    return _decode(answer)
 
 
 def latest_release(repo: str, *, api: str, retry: Retry | None = None) -> ReleaseVersion:

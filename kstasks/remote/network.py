@@ -2,16 +2,27 @@
 
 A per-read timeout does not bound a server that drips its answer a byte at a time; here a
 watchdog shuts the connection down when the deadline passes, wherever the exchange is
-(connecting, sending, reading headers or body). Failures are told apart: nothing answered
-(:class:`Unreachable`), the deadline passed (:class:`DeadlineExceeded`), the answer broke off
-(:class:`Truncated`), the answer was not HTTP (:class:`Malformed`). Redirects are not followed:
-callers decide where credentials may go.
+(connecting, sending, reading headers or body). The watchdog holds its own handle on the
+connection's socket (taken when it is created), so it reaches the socket the answer is read
+from whatever the server chooses: HTTP/1.0 or 1.1, keep-alive or ``Connection: close``,
+``Content-Length``, chunked or close-delimited bodies, TLS or not.
+
+A :class:`Budget` is the time one whole operation may take (all its requests, redirects and
+retries): callers create one per operation and pass it to every :func:`request` of it, so
+deadlines never multiply. Its length is :func:`default_deadline` (``KSTASKS_NETWORK_DEADLINE``
+seconds, 30 by default).
+
+Failures are told apart: nothing answered (:class:`Unreachable`), the deadline passed
+(:class:`DeadlineExceeded`), the answer broke off (:class:`Truncated`), the answer was not
+HTTP (:class:`Malformed`). Redirects are not followed: callers decide where credentials may go.
+Imports only ``kstasks.core``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import os
 import socket
 import threading
 import time
@@ -20,8 +31,47 @@ from dataclasses import dataclass, field
 from email.message import Message
 from urllib.parse import urlsplit
 
+from kstasks.core import errors
+
 MAX_BODY = 512 * 1024 * 1024
 """Answers larger than this are refused (a registry blob of a release is far smaller)."""
+DEADLINE_ENV = "KSTASKS_NETWORK_DEADLINE"
+DEFAULT_DEADLINE = 30.0
+"""Seconds one network operation (a request with its redirects and retries) may take."""
+MAX_DEADLINE = 3600.0
+
+
+def default_deadline() -> float:
+    """``KSTASKS_NETWORK_DEADLINE`` seconds, else 30; exit 2 if it is not a sane number."""
+    text = os.environ.get(DEADLINE_ENV, "").strip()
+    if not text:
+        return DEFAULT_DEADLINE
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_DEADLINE:  # also refuses nan and inf
+        raise errors.BadInput(
+            f"{DEADLINE_ENV} must be a number of seconds above 0 and at most {MAX_DEADLINE:g}",
+            f"Unset it (the default is {DEFAULT_DEADLINE:g}) or set e.g. {DEADLINE_ENV}=60.",
+        )
+    return seconds
+
+
+class Budget:
+    """The time left for one whole operation: every request, redirect and retry of it."""
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = default_deadline() if seconds is None else seconds
+        self.ends = time.monotonic() + self.seconds
+
+    def remaining(self) -> float:
+        """Seconds left (never below 0)."""
+        return max(0.0, self.ends - time.monotonic())
+
+    def allows(self, pause: float) -> bool:
+        """Whether pausing ``pause`` seconds still leaves time for another request."""
+        return pause < self.remaining()
 
 
 class NetworkError(Exception):
@@ -103,25 +153,24 @@ def request(
     *,
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
-    deadline: float = 30.0,
+    deadline: float | None = None,
+    budget: Budget | None = None,
 ) -> Answer:
-    """``method url`` with the whole exchange bounded by ``deadline`` seconds."""
+    """``method url``, the whole exchange bounded by ``deadline`` seconds (or what is left of
+    ``budget``, the operation's time; the shorter of both)."""
+    limit = budget.seconds if budget is not None else (deadline or default_deadline())
+    seconds = deadline if deadline is not None else limit
+    if budget is not None:
+        seconds = min(seconds, budget.remaining())
+    if seconds <= 0:
+        raise DeadlineExceeded(url, f"no complete answer within {limit:g}s")
     try:
-        conn, target = _connection(url, deadline)
+        conn, target = _connection(url, seconds)
     except ValueError as err:  # a port that is not a number
         raise Malformed(url, f"not a valid URL: {err}") from err
-    expired = threading.Event()
-
-    def expire() -> None:
-        expired.set()
-        sock = conn.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    watchdog = threading.Timer(deadline, expire)
+    watch = _Watch(conn)
+    watchdog = threading.Timer(seconds, watch.expire)
     watchdog.daemon = True
-    started = time.monotonic()
     watchdog.start()
     stage = "connect"
     try:
@@ -132,22 +181,62 @@ def request(
         response = conn.getresponse()
         stage = "body"
         data = _read_body(response, url)
-        if expired.is_set():
-            raise DeadlineExceeded(url, f"no complete answer within {deadline:g}s")
+        if watch.expired.is_set():
+            raise DeadlineExceeded(url, f"no complete answer within {limit:g}s")
         return Answer(url, response.status, response.headers, data)
-    except NetworkError:
-        raise
-    except (OSError, http.client.HTTPException) as err:
-        if expired.is_set() or time.monotonic() - started >= deadline:
-            raise DeadlineExceeded(url, f"no complete answer within {deadline:g}s") from err
+    except (NetworkError, OSError, http.client.HTTPException) as err:
+        if watch.expired.is_set() or isinstance(err, TimeoutError):
+            raise DeadlineExceeded(url, f"no complete answer within {limit:g}s") from err
+        if isinstance(err, NetworkError):
+            raise
         raise _classify(url, stage, err) from err
     finally:
         watchdog.cancel()
+        watch.close()
         conn.close()
+
+
+class _Watch:
+    """The watchdog's own handles on every socket of one connection (a duplicate of each, so it
+    reaches the socket even after ``http.client`` or TLS took it over)."""
+
+    def __init__(self, conn: http.client.HTTPConnection) -> None:
+        self.expired = threading.Event()
+        self.lock = threading.Lock()
+        self.sockets: list[socket.socket] = []
+        create = conn._create_connection  # type: ignore[attr-defined]
+
+        def created(*args: object, **kwargs: object) -> socket.socket:
+            sock: socket.socket = create(*args, **kwargs)
+            with self.lock:
+                if self.expired.is_set():
+                    sock.close()
+                    raise TimeoutError("the deadline passed while connecting")
+                self.sockets.append(sock.dup())
+            return sock
+
+        conn._create_connection = created  # type: ignore[attr-defined]
+
+    def expire(self) -> None:
+        """Shut the connection down: whatever reads or writes on it returns at once."""
+        with self.lock:
+            self.expired.set()
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        with self.lock:
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.close()
+            self.sockets.clear()
 
 
 def _read_body(response: http.client.HTTPResponse, url: str) -> bytes:
     """The whole body, or :class:`Truncated` if it breaks off before its announced length."""
+    if response.length is not None and response.length > MAX_BODY:
+        raise Malformed(url, f"an answer larger than {MAX_BODY // (1024 * 1024)} MiB")
     chunks: list[bytes] = []
     size = 0
     while True:

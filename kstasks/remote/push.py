@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from kstasks.core import errors, output
+from kstasks.core import errors, output, signals
 from kstasks.remote.registry import Registry, digest_of
 
 SETTLE_SECONDS = 0.5
@@ -80,8 +80,11 @@ def _naming_public(outcomes: list[Outcome]) -> Iterator[None]:
         if "Already public" in err.hint or "No tag of this run" in err.hint:
             raise
         raise err.with_hint(_public(outcomes)) from err
-    except BaseException:
-        output.say(f"interrupted. {_public(outcomes)}")
+    except KeyboardInterrupt as interrupt:
+        if isinstance(interrupt, signals.Interrupted):
+            interrupt.detail = _public(outcomes)  # said on the one "interrupted" line
+        else:
+            output.say(f"interrupted. {_public(outcomes)}")
         raise
 
 

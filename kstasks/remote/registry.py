@@ -4,7 +4,9 @@ Reads tags, manifests and blobs; pushes blobs and manifests by digest and tags l
 digest it reports is computed from the bytes it read. Plain HTTP only for loopback registries.
 Credentials come from the environment (``KSTASKS_REGISTRY_USERNAME`` /
 ``KSTASKS_REGISTRY_PASSWORD``), are never printed, and are sent only to the registry's own
-host or to a token service over HTTPS. Every request has a deadline for the whole exchange.
+origin (scheme, host and port) or to a token service over HTTPS. Each operation (a request with
+its authentication, redirects and retries) has one deadline for all of it; a host that let one
+pass is not asked again in this run.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import base64
 import hashlib
 import ipaddress
 import json
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from kstasks.core import errors, output
-from kstasks.remote import network
+from kstasks.remote import auth, network
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -38,8 +39,9 @@ USERNAME_ENV = "KSTASKS_REGISTRY_USERNAME"
 PASSWORD_ENV = "KSTASKS_REGISTRY_PASSWORD"
 TRANSIENT_RETRIES = (0.1, 0.3, 0.9, 0.0)
 """Pauses between attempts of an idempotent request the registry answered with 5xx (the last is unused)."""
-REQUEST_DEADLINE = 30.0
-"""Seconds for one whole request (uploads get more, by size)."""
+UPLOAD_RATE = 1024 * 1024
+"""Bytes per second an upload is given on top of the network deadline."""
+MAX_REDIRECTS = 8
 _REPOSITORY_RE = re.compile(
     r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
 )
@@ -135,19 +137,11 @@ class Manifest:
 
 def credentials_from_env() -> tuple[str, str] | None:
     """Registry credentials from the environment, registered as secrets."""
-    username, password = os.environ.get(USERNAME_ENV), os.environ.get(PASSWORD_ENV)
+    username, password = auth.name_from_env(USERNAME_ENV), auth.secret_from_env(PASSWORD_ENV)
     if not (username and password):
         return None
-    output.add_secret(password)
     output.add_secret(base64.b64encode(f"{username}:{password}".encode()).decode())
     return username, password
-
-
-def _challenge(header: str) -> tuple[str, dict[str, str]]:
-    """The scheme and parameters of a WWW-Authenticate header."""
-    scheme, _, rest = header.strip().partition(" ")
-    params = dict(re.findall(r'([A-Za-z_]+)="?([^",]*)"?', rest))
-    return scheme.lower(), params
 
 
 def _error_codes(answer: network.Answer) -> list[str]:
@@ -155,45 +149,51 @@ def _error_codes(answer: network.Answer) -> list[str]:
     try:
         errors = json.loads(answer.body).get("errors") or []
         return [str(error.get("code")) for error in errors if isinstance(error, dict) and error.get("code")]
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return []
 
 
 class Registry:
     """The distribution API of one registry host."""
 
-    def __init__(self, reference: Reference, *, timeout: float = REQUEST_DEADLINE) -> None:
+    def __init__(self, reference: Reference, *, timeout: float | None = None) -> None:
         self.reference = reference
         self.scheme = "http" if reference.plain_http else "https"
         self.base = f"{self.scheme}://{reference.host}/v2"
-        self.timeout = timeout
+        self.timeout = network.default_deadline() if timeout is None else timeout
         self.credentials = credentials_from_env()
         self._authorization = ""
+        self._stuck: dict[tuple[str, str, int], errors.KstasksError] = {}
+        """Origins that let a deadline pass, with the error: not asked again."""
 
     # -- transport -------------------------------------------------------------------------
 
     def _own(self, url: str) -> bool:
-        """Whether ``url`` is this registry's own host (where its credentials may go)."""
-        parts = urlsplit(url)
-        return parts.scheme == self.scheme and parts.netloc == self.reference.host
+        """Whether ``url`` is this registry's own origin (where its credentials may go)."""
+        return auth.origin(url) == auth.origin(self.base)
 
-    def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> network.Answer:
-        """One request with a whole-request deadline; network failures as one-line errors."""
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, budget: network.Budget
+    ) -> network.Answer:
+        """One request within what is left of ``budget``; network failures as one-line errors."""
         host = self.reference.host
-        deadline = self.timeout + (len(body) / (1024 * 1024) if body else 0)
+        where = auth.origin(url)
+        if where in self._stuck:
+            raise self._stuck[where]
         try:
-            return network.request(method, url, headers=headers, body=body, deadline=deadline)
+            return network.request(method, url, headers=headers, body=body, budget=budget)
         except network.Unreachable as err:
             raise errors.BadInput(
                 f"registry {host} is unreachable ({err.problem.split(':')[0]})",
                 "Check the registry address and that it is running and reachable.",
             ) from err
         except network.DeadlineExceeded as err:
-            raise errors.StepFailed(
-                f"registry {host} gave no complete answer within {deadline:g}s "
-                f"({method} {urlsplit(url).path})",
-                "The registry is stuck or too slow; try again later.",
-            ) from err
+            self._stuck[where] = errors.StepFailed(
+                f"registry {host} gave no complete answer within {budget.seconds:g}s "
+                f"({method} {urlsplit(url).path}{'' if self._own(url) else ' at ' + urlsplit(url).netloc})",
+                f"The registry is stuck or too slow; try again later (or raise {network.DEADLINE_ENV}).",
+            )
+            raise self._stuck[where] from err
         except network.Truncated as err:
             raise errors.StepFailed(
                 f"registry {host}: {err.problem} ({method} {urlsplit(url).path})",
@@ -220,10 +220,13 @@ class Registry:
         """
         url = path if "://" in path else f"{self.base}/{path}"
         retryable = method in ("GET", "HEAD") or (method == "PUT" and "/manifests/" in url)
+        budget = network.Budget(self.timeout + (len(body) / UPLOAD_RATE if body else 0))
         for delay in TRANSIENT_RETRIES:
-            answer = self._call_once(method, url, accept, body, content_type)
-            if not (retryable and answer.status in (500, 502, 503, 504)):
-                return answer
+            started = time.monotonic()
+            answer = self._call_once(method, url, accept, body, content_type, budget)
+            took = time.monotonic() - started
+            if not (retryable and answer.status in (500, 502, 503, 504) and budget.allows(took + delay)):
+                return answer  # another attempt would not fit in the operation's deadline
             time.sleep(delay)
         return answer
 
@@ -234,59 +237,84 @@ class Registry:
         accept: str | None,
         body: bytes | None,
         content_type: str | None,
+        budget: network.Budget,
     ) -> network.Answer:
         """One attempt: authenticate on a challenge, follow redirects of reads."""
         authenticated = False
-        for _ in range(8):
+        for _ in range(MAX_REDIRECTS):
             headers = {"Accept": accept} if accept else {}
             if content_type:
                 headers["Content-Type"] = content_type
             if self._own(url) and self._authorization:
                 headers["Authorization"] = self._authorization
-            answer = self._send(method, url, headers, body)
+            answer = self._send(method, url, headers, body, budget)
             if answer.status == 401 and self._own(url) and not authenticated:
                 authenticated = True
-                if self._authorize(answer):
+                if self._authorize(answer, budget):
                     continue
             if answer.status in (301, 302, 303, 307, 308) and method in ("GET", "HEAD"):
-                url = urljoin(url, answer.header("Location"))
+                url = self._redirect(method, url, answer.header("Location"))
                 continue
             return answer
         raise errors.StepFailed(
             f"registry {self.reference.host} redirects without end", "Check the registry."
         )
 
-    def _authorize(self, answer: network.Answer) -> bool:
+    def _redirect(self, method: str, url: str, location: str) -> str:
+        """Where a redirect of ``url`` leads; exit 2 if it is not an http(s) URL."""
+        target = urljoin(url, location)
+        try:
+            parts = urlsplit(target)
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            valid = False
+        if not valid:
+            raise errors.BadInput(
+                f"registry {self.reference.host} redirected {method} {urlsplit(url).path} to "
+                f"{output.redact(target)[:200]}, not an http(s) URL",
+                "Check the registry address; nothing was read from there.",
+            )
+        return target
+
+    def _authorize(self, answer: network.Answer, budget: network.Budget) -> bool:
         """Follow a Basic or Bearer challenge; whether there is something new to try."""
-        scheme, params = _challenge(answer.header("WWW-Authenticate"))
+        challenge = auth.choose(auth.parse_challenges(answer.header("WWW-Authenticate")))
+        if challenge is None:
+            return False
+        scheme, params = challenge.scheme, dict(challenge.params)
         if scheme == "basic":
             if not self.credentials:
                 return False
             pair = f"{self.credentials[0]}:{self.credentials[1]}".encode()
             self._authorization = "Basic " + base64.b64encode(pair).decode()
             return True
-        if scheme != "bearer" or not params.get("realm"):
-            return False
-        token = self._token(params.pop("realm"), params)
+        token = self._token(params.pop("realm"), params, budget)
         self._authorization = f"Bearer {token}" if token else ""
         return bool(token)
 
-    def _token(self, realm: str, params: dict[str, str]) -> str:
+    def _token(self, realm: str, params: dict[str, str], budget: network.Budget) -> str:
         """A token from the registry's token service; exit 2 before sending anything unsafe."""
         parts = urlsplit(realm)
-        same_host = parts.hostname == self.reference.hostname and parts.scheme == self.scheme
-        if parts.scheme != "https" and not same_host:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise errors.BadInput(
+                f"registry {self.reference.host} sends token requests to {output.redact(realm)[:200]!r}, "
+                "not an http(s) URL; nothing was sent there",
+                "Check the registry.",
+            )
+        if parts.scheme != "https" and not self._own(realm):
             raise errors.BadInput(
                 f"registry {self.reference.host} sends token requests to {parts.scheme}://{parts.netloc}, "
-                "another host without HTTPS; nothing was sent there",
+                "another origin without HTTPS; nothing was sent there",
                 "Use the registry's HTTPS address, or a registry whose token service uses HTTPS.",
             )
         headers = {}
         if self.credentials:
             pair = f"{self.credentials[0]}:{self.credentials[1]}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-        url = f"{realm}{'&' if '?' in realm else '?'}{urlencode(params)}" if params else realm
-        answer = self._send("GET", url, headers, None)
+        wanted = {key: value for key, value in params.items() if key in ("service", "scope")}
+        url = f"{realm}{'&' if '?' in realm else '?'}{urlencode(wanted)}" if wanted else realm
+        answer = self._send("GET", url, headers, None, budget)
         if answer.status in (401, 403):
             raise errors.BadInput(
                 f"the token service of registry {self.reference.host} refused the credentials "
@@ -297,6 +325,12 @@ class Registry:
             return ""
         body = self._json(answer, "a token")
         token = str(body.get("token") or body.get("access_token") or "")
+        if any(ord(char) < 0x21 or ord(char) == 0x7F for char in token) or len(token) > auth.MAX_SECRET:
+            raise errors.BadInput(
+                f"the token service of registry {self.reference.host} sent an unusable token "
+                "(control characters, spaces or too long); it was not used",
+                "Check the registry's token service.",
+            )
         output.add_secret(token)
         return token
 
@@ -306,6 +340,11 @@ class Registry:
             value = json.loads(answer.body)
         except ValueError:
             value = None
+        except RecursionError:
+            raise errors.BadInput(
+                f"{urlsplit(answer.url).netloc} sent JSON nested too deeply for {what or 'a request'}",
+                "Check that the address is an OCI registry.",
+            ) from None
         if not isinstance(value, dict):
             raise errors.BadInput(
                 f"{urlsplit(answer.url).netloc} sent something that is not JSON for {what or 'a request'}",
@@ -321,9 +360,11 @@ class Registry:
             )
         if answer.status >= 400:
             codes = _error_codes(answer)
+            wait = answer.header("Retry-After").strip()[:40] if answer.status in (429, 503) else ""
             raise errors.StepFailed(
                 f"registry {self.reference.host} answered HTTP {answer.status}"
-                f"{' (' + ', '.join(codes) + ')' if codes else ''} for {what}",
+                f"{' (' + ', '.join(codes) + ')' if codes else ''} for {what}"
+                f"{f' (it asks to wait {wait}s)' if wait.isdigit() else ''}",
                 "Check the registry and try again.",
             )
 
@@ -389,7 +430,7 @@ class Registry:
         data = self.blob(repository, str(config.get("digest")))
         try:
             return found.digest, dict(json.loads(data))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             raise errors.StepFailed(
                 f"{repository}:{reference} has a malformed chart config", "Check the chart."
             ) from None

@@ -27,8 +27,9 @@ from typing import Any, TypeVar
 import yaml
 from invoke.config import AmbiguousMergeError, Config
 from invoke.exceptions import Exit, Failure, ParseError, UnknownFileType
+from invoke.vendor import yaml as invoke_yaml
 
-from kstasks.core import context, errors, output, scratch, signals
+from kstasks.core import context, errors, output, scratch, signals, yamlfile
 
 DEBUG_VARIABLE = "KSTASKS_DEBUG"
 OUTPUT_VARIABLE = "KSTASKS_OUTPUT"
@@ -49,6 +50,12 @@ def output_level(config: Config | Mapping[str, Any]) -> str:
     ``kstasks.output`` (invoke.yaml or ``INVOKE_KSTASKS_OUTPUT``); else ``KSTASKS_OUTPUT``;
     else normal. ``--hide=out`` is refused: results are what stdout is for.
     """
+    settings = config.get("kstasks", {}) or {}
+    chosen = settings.get("output") or os.environ.get(OUTPUT_VARIABLE, "") or "normal"
+    if chosen not in context.LEVELS:  # refused even where a flag would win over it
+        raise errors.BadInput(
+            f"output level {str(chosen)[:40]!r} is unknown", f"Use one of: {', '.join(context.LEVELS)}."
+        )
     run = config.get("run", {}) or {}
     hide = run.get("hide")
     if hide in ("out", "stdout"):
@@ -60,12 +67,6 @@ def output_level(config: Config | Mapping[str, Any]) -> str:
         return "verbose"
     if hide in _QUIET_HIDE or hide is True:
         return "quiet"
-    settings = config.get("kstasks", {}) or {}
-    chosen = settings.get("output") or os.environ.get(OUTPUT_VARIABLE, "") or "normal"
-    if chosen not in context.LEVELS:
-        raise errors.BadInput(
-            f"output level {str(chosen)[:40]!r} is unknown", f"Use one of: {', '.join(context.LEVELS)}."
-        )
     return chosen
 
 
@@ -106,6 +107,7 @@ _OS_PROBLEMS = {
 
 CONFIG_ERRORS: tuple[type[BaseException], ...] = (
     yaml.YAMLError,
+    invoke_yaml.YAMLError,
     json.JSONDecodeError,
     UnknownFileType,
     AmbiguousMergeError,
@@ -142,9 +144,10 @@ def unexpected(error: BaseException) -> Exit:
 
 def interrupted(error: KeyboardInterrupt) -> Exit:
     """The one line after Ctrl-C (exit 130) or SIGTERM (exit 143)."""
+    detail = f". {error.detail}" if isinstance(error, signals.Interrupted) and error.detail else ""
     if isinstance(error, signals.Interrupted) and error.signum != signal.SIGINT:
-        return Exit(f"interrupted ({error.args[0]})", code=error.exit_code)
-    return Exit("interrupted", code=errors.INTERRUPTED)
+        return Exit(output.redact(f"interrupted ({error.args[0]}){detail}"), code=error.exit_code)
+    return Exit(output.redact(f"interrupted{detail}"), code=errors.INTERRUPTED)
 
 
 def classify(error: BaseException) -> BaseException:
@@ -154,7 +157,8 @@ def classify(error: BaseException) -> BaseException:
         return os_problem(error) or error
     if isinstance(error, CONFIG_ERRORS):
         return errors.BadInput(
-            f"a settings file (invoke.yaml/.json, -f) is malformed: {_one_line(error)}",
+            f"a settings file (invoke.yaml/.json, -f) is malformed: "
+            f"{yamlfile.problem(error) if isinstance(error, CONFIG_ERRORS[:2]) else _one_line(error)}",
             "Fix that file: the kstasks section is a mapping of mappings (see kstasks/project/settings.py).",
         )
     return error

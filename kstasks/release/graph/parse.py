@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from kstasks.core import errors
+from kstasks.core import errors, yamlfile
 from kstasks.release.graph.model import SET_CHOICES, Artifact, Graph, Known, ReferenceSpec
 from kstasks.release.graph.scan import scan
 
@@ -103,7 +103,7 @@ def parse_text(text: str, source: str) -> Graph:
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as err:
-        raise graph_error(source, f"not valid YAML ({err})") from err
+        raise graph_error(source, f"not valid YAML ({yamlfile.problem(err)})") from err
     if not isinstance(data, Mapping):
         raise graph_error(source, "not a mapping of artifacts, references and scan")
     return parse_graph(data, source)

@@ -1,0 +1,214 @@
+"""The fault matrix: every task that talks to the network, run as a real process against every
+hostile server behaviour of tests/faults.py, each cell asserting the exit code, the one-line
+message and a bound on the time to that error.
+
+Rows are columns x behaviours. A column is a task invocation (:class:`Column`) and the kind
+of server it talks to first ("registry" or "github"); the expected outcome of each behaviour
+for a kind is in :data:`EXPECT`. The time bound of a cell is the column's start-up time (its
+"refused" cell, which waits for nothing) plus 1.5 network deadlines: whatever the server does,
+the whole operation gives up after about one deadline, never deadlines x retries x requests.
+
+Adding a task to the matrix (e.g. ``release`` or ``verify-versions --published``): append a
+:class:`Column` to :data:`COLUMNS` with its arguments (``{server}`` stands for the misbehaving
+server's ``host:port``, ``{url}`` for ``http://host:port``), the kind of server it talks to and
+the fixture that gives its working directory. A task whose messages differ from its kind's
+gives ``expect`` overrides for the behaviours that differ.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import kstasks, make_cli_source, make_sample_repo
+from tests.faults import BEHAVIOURS, DEADLINE, OTHER_HOST, refused_address, serve
+
+pytestmark = pytest.mark.tools
+
+SECRET = "s3cr3t-registry-pass"
+TOKEN = "ghp_faultmatrixtoken0123456789"
+
+
+@dataclass(frozen=True)
+class Column:
+    task: str
+    args: tuple[str, ...]
+    kind: str
+    workdir: str
+    """Fixture giving the working directory: "charts_checkout" or "tool_workdir"."""
+    expect: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
+COLUMNS = (
+    Column(
+        "publish-charts",
+        ("--version", "0.25.0", "--registry", "oci://{server}/x"),
+        "registry",
+        "charts_checkout",
+    ),
+    Column(
+        "publish-images",
+        ("--version", "0.25.0", "--registry", "{server}/x", "--platform", "linux/amd64"),
+        "registry",
+        "charts_checkout",
+    ),
+    Column("verify-release", ("0.25.0", "--registry", "{server}/x"), "registry", "charts_checkout"),
+    Column(
+        "build-clusteradm-image",
+        (
+            "--version",
+            "0.8.2",
+            "--registry",
+            "{server}/x",
+            "--platform",
+            "linux/amd64",
+            "--source",
+            "{source}",
+        ),
+        "registry",
+        "tool_workdir",
+    ),
+    Column(
+        "build-clusteradm-image",
+        (
+            "--api-url",
+            "{url}",
+            "--registry",
+            "127.0.0.1:1/x",
+            "--platform",
+            "linux/amd64",
+            "--source",
+            "{source}",
+        ),
+        "github",
+        "tool_workdir",
+    ),
+)
+
+HOST = r"127\.0\.0\.1:\d+"
+EXPECT: dict[str, dict[str, tuple[int, str]]] = {
+    "registry": {
+        "refused": (2, rf"registry {HOST} is unreachable"),
+        "drip-body-http1.0": (1, rf"registry {HOST} gave no complete answer within 2s"),
+        "drip-body-http1.1": (1, rf"registry {HOST} gave no complete answer within 2s"),
+        "drip-body-close-delimited": (1, rf"registry {HOST} gave no complete answer within 2s"),
+        "drip-body-chunked": (1, rf"registry {HOST} gave no complete answer within 2s"),
+        "drip-headers": (1, rf"registry {HOST} gave no complete answer within 2s"),
+        "truncated": (1, rf"registry {HOST}: the answer broke off"),
+        "oversized": (2, rf"{HOST} did not answer as an OCI registry \(an answer larger than"),
+        "not-http": (2, rf"{HOST} did not answer as an OCI registry \(the server's answer is not HTTP\)"),
+        "5xx-storm": (1, rf"registry {HOST} answered HTTP 503"),
+        "429-huge-retry-after": (
+            1,
+            rf"registry {HOST} answered HTTP 429 .*\(it asks to wait 99999999999999s\)",
+        ),
+        "redirect-loop": (1, rf"registry {HOST} redirects without end"),
+        "slow-redirects-then-5xx": (1, rf"registry {HOST} gave no complete answer within 2s"),
+        "redirect-to-file": (
+            2,
+            rf"registry {HOST} redirected GET /v2/ to file:///etc/passwd, not an http\(s\) URL",
+        ),
+        "redirect-to-other-host": (2, rf"registry {HOST} refused access"),
+        "challenge-from-other-host": (2, r"another origin without HTTPS; nothing was sent there"),
+        "deeply-nested-json": (2, rf"{HOST} sent JSON nested too deeply"),
+    },
+    "github": {
+        "refused": (2, rf"the GitHub API at http://{HOST} is unreachable"),
+        "drip-body-http1.0": (1, r"gave no complete answer within 2s"),
+        "drip-body-http1.1": (1, r"gave no complete answer within 2s"),
+        "drip-body-close-delimited": (1, r"gave no complete answer within 2s"),
+        "drip-body-chunked": (1, r"gave no complete answer within 2s"),
+        "drip-headers": (1, r"gave no complete answer within 2s"),
+        "truncated": (1, r"the GitHub API kept failing \(the answer broke off"),
+        "oversized": (2, rf"http://{HOST} is not a GitHub API \(an answer larger than"),
+        "not-http": (2, rf"http://{HOST} is not a GitHub API \(the server's answer is not HTTP\)"),
+        "5xx-storm": (1, r"the GitHub API kept failing \(HTTP 503"),
+        "429-huge-retry-after": (2, r"the GitHub API rate limit is reached \(it resets in 99999999999999s\)"),
+        "redirect-loop": (1, r"the GitHub API at .* redirects without end"),
+        "slow-redirects-then-5xx": (1, r"gave no complete answer within 2s"),
+        "redirect-to-file": (2, r"redirected .* to file:///etc/passwd, not an http\(s\) URL"),
+        "redirect-to-other-host": (
+            2,
+            r"redirected .* to http://localhost:\d+/elsewhere, another host; not followed",
+        ),
+        "challenge-from-other-host": (2, r"the GitHub API refused .* \(HTTP 401\)"),
+        "deeply-nested-json": (2, r"answered with JSON nested too deeply"),
+    },
+}
+ROWS = ("refused", *BEHAVIOURS)
+assert all(set(ROWS) == set(table) for table in EXPECT.values())
+
+
+@pytest.fixture(scope="module")
+def charts_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = make_sample_repo(tmp_path_factory.mktemp("faults") / "checkout")
+    result = kstasks("package-charts", "--version", "0.25.0", cwd=repo, env={"KSTASKS_REPO": str(repo)})
+    assert result.returncode == 0, result.stderr
+    return repo
+
+
+@pytest.fixture(scope="module")
+def tool_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("faulttool")
+    make_cli_source(root / "clusteradm", "clusteradm", ("0.8.2",))
+    return root
+
+
+STARTUP: dict[int, float] = {}
+"""Seconds a column's process takes to its "refused" error (start-up, no waiting), by column."""
+
+
+def _run(column: Column, workdir: Path, server: str) -> tuple[float, object]:
+    values = {"server": server, "url": f"http://{server}", "source": str(workdir / "clusteradm")}
+    args = [arg.format(**values) for arg in column.args]
+    env = {
+        "KSTASKS_NETWORK_DEADLINE": f"{DEADLINE:g}",
+        "KSTASKS_REGISTRY_USERNAME": "robot",
+        "KSTASKS_REGISTRY_PASSWORD": SECRET,
+        "GITHUB_TOKEN": TOKEN,
+        "TMPDIR": str(workdir),
+    }
+    if column.workdir == "charts_checkout":
+        env["KSTASKS_REPO"] = str(workdir)
+    started = time.monotonic()
+    result = kstasks(column.task, *args, cwd=workdir, env=env, timeout=120)
+    return time.monotonic() - started, result
+
+
+@pytest.mark.parametrize("behaviour", ROWS)
+@pytest.mark.parametrize("column", COLUMNS, ids=[f"{c.task}[{c.kind}]" for c in COLUMNS])
+def test_fault_matrix(column: Column, behaviour: str, request: pytest.FixtureRequest) -> None:
+    workdir: Path = request.getfixturevalue(column.workdir)
+    key = COLUMNS.index(column)
+    if key not in STARTUP:
+        STARTUP[key], _ = _run(column, workdir, refused_address())
+    code, message = column.expect.get(behaviour) or EXPECT[column.kind][behaviour]
+    if behaviour == "refused":
+        elapsed, result = _run(column, workdir, refused_address())
+        others: list[object] = []
+        asked: list[object] = []
+    else:
+        with (
+            serve(OTHER_HOST, hostname="localhost") as other,
+            serve(BEHAVIOURS[behaviour], other=other) as server,
+        ):
+            elapsed, result = _run(column, workdir, server.host)
+        others, asked = other.requests, server.requests
+    said = [line for line in result.stderr.strip().splitlines() if not line.startswith("+ ")]  # type: ignore[attr-defined]
+    assert result.returncode == code, result.stderr  # type: ignore[attr-defined]
+    errors = [line for line in said if line.startswith("error:")]
+    assert len(errors) == 1 and re.search(message, errors[0]), result.stderr  # type: ignore[attr-defined]
+    assert "Traceback" not in result.stderr and "kstasks bug" not in result.stderr  # type: ignore[attr-defined]
+    assert SECRET not in result.stderr + result.stdout and TOKEN not in result.stderr + result.stdout  # type: ignore[attr-defined]
+    assert all(not r.headers.get("authorization") for r in others)  # type: ignore[attr-defined]
+    if behaviour == "challenge-from-other-host":
+        assert others == []
+    if behaviour.startswith("drip"):  # a host that let the deadline pass is not asked again
+        assert len(asked) == 1, asked
+    bound = STARTUP[key] + 1.5 * DEADLINE + 1.0
+    assert elapsed < bound, f"{elapsed:.1f}s > {bound:.1f}s"
+    print(f"fault-matrix {column.task}[{column.kind}] {behaviour}: {elapsed:.2f}s (bound {bound:.1f}s)")
