@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
         "lint_gotoolchain": "go1.21.8",
         # The tests lint the workflows kstasks writes and publishes with it.
         "actionlint": "v1.7.7",
+        # The release's SBOMs: goreleaser's default sboms cmd.
+        "syft": "v1.57.2",
     },
     "codegen": {
         "api_dir": "api",
