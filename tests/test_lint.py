@@ -99,3 +99,46 @@ def test_a_finding_moving_past_line_nine_still_matches() -> None:
     moved = lint.normalise_report("/a.go:10:1: g\n/a.go:9:1: f\n", Path("/root-not-in-text"))
     assert moved == "/a.go:10:1: g\n/a.go:9:1: f\n"
     assert lint.compare(moved, saved).ok
+
+
+def test_the_v2_config_picks_the_workflows_golangci_lint_and_names_the_makefiles_pin(
+    sample_v030: Path, sample_repo: Path
+) -> None:
+    defaults = {"golangci_lint": "v1.50.1", "golangci_lint_v2": "v2.15.0"}
+    choice = lint.choose_golangci(sample_v030, defaults)
+    assert (choice.tool, choice.version, choice.config, choice.config_major) == (
+        "golangci-lint-v2",
+        "v2.4.0",
+        ".golangci.yaml",
+        2,
+    )
+    assert "the workflow .github/workflows/golangci-lint.yml pins v2.4.0" in choice.why
+    assert "the Makefile (GOLANGCI_LINT_VER) pins v1.50.1" in choice.disagreement
+    assert choice.args() == ["run", "--config=.golangci.yaml", "./..."]
+    base = lint.choose_golangci(sample_repo, defaults)
+    assert (base.tool, base.version, base.disagreement) == ("golangci-lint", "v1.50.1", "")
+
+
+def test_a_v2_config_without_a_v2_pin_takes_kstasks_default(sample_v030: Path) -> None:
+    (sample_v030 / ".github" / "workflows" / "golangci-lint.yml").unlink()
+    choice = lint.choose_golangci(sample_v030, {"golangci_lint": "v1.50.1", "golangci_lint_v2": "v2.15.0"})
+    assert (choice.tool, choice.version) == ("golangci-lint-v2", "v2.15.0")
+    assert "no pin of the checkout is a v2" in choice.why
+
+
+@pytest.mark.tools
+def test_lint_on_v030_runs_golangci_lint_v2_with_its_config_and_a_logcheck_that_loads_it(
+    sample_v030: Path,
+) -> None:
+    result = kstasks(
+        "lint", "--run", "golangci-lint", cwd=sample_v030, env={"KSTASKS_REPO": str(sample_v030)}
+    )
+    assert "golangci-lint v2.4.0:" in result.stderr and "version disagreement" in result.stderr
+    assert "golangci-lint run --config=.golangci.yaml ./..." in result.stderr
+    assert "unsupported version of the configuration" not in result.stderr
+    assert "can't load config" not in result.stderr.lower()
+    assert "go.mod requires go" not in result.stderr + result.stdout
+    verdicts = dict(line.split() for line in result.stdout.splitlines() if len(line.split()) == 2)
+    assert set(verdicts) == {"golangci-lint", "verify-contextual-logging"}
+    if verdicts["golangci-lint"] == "FAILED":  # findings: shown, file by file
+        assert ".go:" in result.stderr

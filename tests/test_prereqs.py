@@ -96,3 +96,81 @@ def test_unknown_program_exits_2(tmp_path: Path) -> None:
 )
 def test_version_tuple(text: str, expected: tuple[int, int, int] | None) -> None:
     assert prereqs.version_tuple(text) == expected
+
+
+def test_the_checkouts_own_script_gives_the_list_and_the_minimums(sample_v030: Path, tmp_path: Path) -> None:
+    listed = kstasks("check-prereqs", "--list", cwd=sample_v030, env={"KSTASKS_REPO": str(sample_v030)})
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == [
+        "docker",
+        "go",
+        "helm",
+        "kflex",
+        "kind",
+        "ko",
+        "kubectl",
+        "ocm",
+        "k3d",
+        "ginkgo",
+    ]
+    bin_dir = tmp_path / "bin"
+    stub(bin_dir, "kflex", "Kubeflex version: v0.9.2")
+    env = {**env_with(bin_dir), "KSTASKS_REPO": str(sample_v030)}
+    old = kstasks("check-prereqs", "-p", "kflex", cwd=sample_v030, env=env)
+    assert old.returncode == 1
+    assert "X KubeFlex: too old (minimum 0.9.3)" in old.stdout
+    stub(bin_dir, "kflex", "Kubeflex version: v0.9.3")
+    assert kstasks("check-prereqs", "-p", "kflex", cwd=sample_v030, env=env).returncode == 0
+    default = kstasks("check-prereqs", cwd=sample_v030, env=env)
+    marks = [line for line in default.stdout.splitlines() if line[:1] in ("X", "\u2714")]
+    checked = [line.split(" ", 1)[1].split(":")[0].split(" (")[0] for line in marks]
+    assert checked[:3] == ["Docker", "kubectl", "KubeFlex"] and "k3d" in checked and "Ginkgo" not in checked
+    assert kstasks("check-prereqs", "-p", "argo", cwd=sample_v030, env=env).returncode == 2
+
+
+SCRIPT = """
+is_installed() {
+    # $1 name, $2 command, $3 version for people, $4 version compared, $5 help, $6 minimum,
+    # $7 another minimum, $8 exclusive upper bound
+    wantver="$6"
+    addlver="$7"
+    exclver="$8"
+    gotver=$(eval "$4" 2> /dev/null)
+    echov "  version (unstructured): $(eval "$3" 2> /dev/null)"
+    echov "  how to install: $5"
+}
+
+is_installed_widget() {
+    is_installed 'Widget' \\
+        'widget' \\
+        'widget --version | head -1' \\
+        "widget --version | awk '"'{ print $2 }'"'" \\
+        'see the widget page' \\
+        "" \\
+        :v1.0 \\
+        :v1.1
+}
+
+PROGRAMS="@(widget)"
+
+if [ ${#programs[@]} -eq 0 ]; then
+    echo "Checking widgets:"
+    is_installed_widget
+else
+    :
+fi
+"""
+
+
+def test_the_eight_argument_form_and_its_version_range() -> None:
+    from kstasks.devloop import prereqscript
+
+    script = prereqscript.parse(SCRIPT, "scripts/check_pre_req.sh")
+    widget = script.programs["widget"]
+    assert widget.structured == "widget --version | awk '{ print $2 }'"
+    assert widget.display == "widget --version | head -1" and widget.install == "see the widget page"
+    assert (widget.minimum, widget.additional, widget.upper) == ("", ":v1.0", ":v1.1")
+    assert script.groups == (("Checking widgets:", ("widget",)),)
+    assert prereqscript.accepts(widget, ":v1.0.3") and not prereqscript.accepts(widget, ":v1.1.0")
+    assert not prereqscript.accepts(widget, ":v0.9")
+    assert prereqs.Program.from_script(widget).minimum == "v1.0, below v1.1"

@@ -1,4 +1,8 @@
-"""hack/check_pre_req.sh: is each prerequisite on PATH, at which version, and is it new enough."""
+"""check_pre_req.sh: is each prerequisite on PATH, at which version, and is it new enough.
+
+The programs, version commands and minimums are the checkout's own script's (read as data by
+:mod:`kstasks.devloop.prereqscript`); without a script, v0.24.0's list below.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 
 from kstasks.core import errors, runner
 from kstasks.core.report import Report
+from kstasks.devloop.prereqscript import PrereqScript, ScriptProgram, accepts
 
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -24,6 +29,18 @@ class Program:
     install: str = ""
     minimum: str = ""
     """The lowest version KubeStellar's pre-requisites page accepts (empty: any)."""
+    script: ScriptProgram | None = None
+    """The checkout's script's own description (then its version commands and test decide)."""
+
+    @classmethod
+    def from_script(cls, found: ScriptProgram) -> Program:
+        """A program as the checkout's script describes it."""
+        if found.upper:
+            minimum = f"{found.minimum or found.additional.lstrip(':')}, below {found.upper.lstrip(':')}"
+        else:
+            match = re.search(r"\d+(?:\.\d+)*", found.minimum)
+            minimum = match[0] if match else found.minimum
+        return cls(found.key, found.label, found.command, (), found.install, minimum, found)
 
 
 PROGRAMS: dict[str, Program] = {
@@ -87,12 +104,16 @@ class Finding:
     program: Program
     path: Path | None
     version: str = ""
+    compared: str = ""
+    """What the script's structured-version command printed (what its test compares)."""
 
     @property
     def too_old(self) -> bool:
         """Found, but below the minimum version."""
         if self.path is None or not self.program.minimum:
             return False
+        if self.program.script is not None:
+            return not accepts(self.program.script, self.compared)
         found = version_tuple(self.version)
         return found is not None and found < (version_tuple(self.program.minimum) or (0, 0, 0))
 
@@ -108,11 +129,27 @@ def version_tuple(text: str) -> tuple[int, int, int] | None:
     return (int(match[1]), int(match[2]), int(match[3] or 0)) if match else None
 
 
-def validate(keys: list[str]) -> None:
+def programs_of(script: PrereqScript | None) -> dict[str, Program]:
+    """The programs ``script`` knows, in its order (without a script: v0.24.0's)."""
+    if script is None:
+        return PROGRAMS
+    return {key: Program.from_script(found) for key, found in script.programs.items()}
+
+
+def validate(keys: list[str], programs: dict[str, Program] | None = None) -> None:
     """Exit 2 on a program name the script does not know."""
-    unknown = [key for key in keys if key not in PROGRAMS]
+    known = PROGRAMS if programs is None else programs
+    unknown = [key for key in keys if key not in known]
     if unknown:
-        raise errors.BadInput(f"unknown program {', '.join(unknown)}", f"Choose from: {' '.join(PROGRAMS)}.")
+        raise errors.BadInput(f"unknown program {', '.join(unknown)}", f"Choose from: {' '.join(known)}.")
+
+
+def _shell(command: str) -> str:
+    """What a version command of the script prints (stderr dropped, as the script does)."""
+    if not command:
+        return ""
+    result = runner.run(["bash", "-c", command], capture=True, query=True, check=False, quiet=True)
+    return result.stdout.strip()
 
 
 def probe(program: Program) -> Finding:
@@ -120,6 +157,10 @@ def probe(program: Program) -> Finding:
     found = shutil.which(program.command)
     if found is None:
         return Finding(program, None)
+    if program.script is not None:
+        compared = _shell(program.script.structured)
+        shown = _shell(program.script.display) if program.script.display else compared
+        return Finding(program, Path(found), shown.splitlines()[0] if shown else "", compared)
     result = runner.run([found, *program.version_args], capture=True, query=True, check=False, quiet=True)
     lines = [line.strip() for line in (result.stdout + "\n" + result.stderr).splitlines() if line.strip()]
     version = next((line for line in lines if _VERSION.search(line)), lines[0] if lines else "")
@@ -137,24 +178,31 @@ def describe(finding: Finding, *, verbose: bool) -> list[str]:
         return lines
     mark = "X" if finding.too_old else "\u2714"
     status = f": too old{minimum}" if finding.too_old else minimum
-    return [f"{mark} {program.label}{status}", f"  version: {finding.version}", f"     path: {finding.path}"]
+    lines = [f"{mark} {program.label}{status}", f"  version: {finding.version}"]
+    if finding.compared and finding.compared != finding.version:
+        lines.append(f" compared: {finding.compared}")
+    return [*lines, f"     path: {finding.path}"]
 
 
-def check(keys: list[str], *, verbose: bool = False, assert_all: bool = False) -> Report:
+def check(
+    keys: list[str], *, verbose: bool = False, assert_all: bool = False, script: PrereqScript | None = None
+) -> Report:
     """Check the named programs (default: the script's three groups): a line per program (and the
     groups' titles), failing with exit 1 naming what is missing.
 
     With ``assert_all`` (the script's --assert) checking stops at the first missing program.
     """
-    validate(keys)
-    groups = [("Checking pre-requisites for KubeStellar:", tuple(keys))] if keys else list(DEFAULT_GROUPS)
+    programs = programs_of(script)
+    validate(keys, programs)
+    default = list(script.groups) if script is not None else list(DEFAULT_GROUPS)
+    groups = [("Checking pre-requisites for KubeStellar:", tuple(keys))] if keys else default
     findings: list[Finding] = []
     report = Report()
     for title, members in groups:
-        if verbose or not keys:
+        if title and (verbose or not keys):
             report.lines.append(title)
         for key in members:
-            finding = probe(PROGRAMS[key])
+            finding = probe(programs[key])
             findings.append(finding)
             report.lines += describe(finding, verbose=verbose)
             if assert_all and not finding.ok:

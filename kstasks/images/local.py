@@ -147,11 +147,35 @@ def ko_build_local(
     return str(image.id)
 
 
+INSTALL_PAGES = {"kind": "https://kind.sigs.k8s.io", "k3d": "https://k3d.io"}
+
+
+def require_loader(program: str) -> Path:
+    """``kind`` or ``k3d`` on PATH, or exit 2 saying how to install it (before anything is built)."""
+    found = shutil.which(program)
+    if found is None:
+        raise errors.BadInput(
+            f"{program} is not installed or not on PATH",
+            f"Install {program} ({INSTALL_PAGES.get(program, program)}) and try again.",
+        )
+    return Path(found)
+
+
+def load_into_cluster(program: Path, kind_of: str, images: list[str], cluster: str) -> None:
+    """Each image into the cluster, one command each as the Makefile's recipes run them:
+    ``kind load --name CLUSTER docker-image IMAGE`` or ``k3d image import IMAGE -c CLUSTER``."""
+    for image in images:
+        if kind_of == "k3d":
+            argv = [program, "image", "import", image, "-c", cluster]
+        else:
+            argv = [program, "load", "--name", cluster, "docker-image", image]
+        runner.run(
+            argv,
+            what=f"{kind_of} load of {image}",
+            todo=f"Check that the {kind_of} cluster {cluster} exists.",
+        )
+
+
 def kind_load(images: list[str], cluster: str) -> None:
     """``kind load docker-image`` the images into the kind cluster ``cluster``."""
-    kind = shutil.which("kind")
-    if kind is None:
-        raise errors.BadInput(
-            "kind is not installed or not on PATH", "Install kind (https://kind.sigs.k8s.io) and try again."
-        )
-    runner.run([kind, "load", "--name", cluster, "docker-image", *images], what="kind load docker-image")
+    load_into_cluster(require_loader("kind"), "kind", images, cluster)

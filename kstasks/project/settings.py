@@ -42,6 +42,12 @@ DEFAULTS: dict[str, Any] = {
         "logcheck": "v0.4.1",
         # The linters are built and run with this Go (they predate newer export data).
         "lint_gotoolchain": "go1.21.8",
+        # golangci-lint for a `version: "2"` .golangci.yaml (v0.29+): what the checkout's lint
+        # workflow pins wins; this is the fallback. Built with the Go on PATH.
+        "golangci_lint_v2": "v2.4.0",
+        # logcheck for a checkout whose go.mod asks for a newer Go than lint_gotoolchain reads
+        # (v0.30.0's `go 1.25.0`): built with the Go on PATH, run with the checkout's own Go.
+        "logcheck_current": "v0.11.0",
         # The tests lint the workflows kstasks writes and publishes with it.
         "actionlint": "v1.7.7",
         # The release's SBOMs: goreleaser's default sboms cmd.

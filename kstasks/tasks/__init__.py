@@ -7,9 +7,12 @@ This layer wires the library together and may import every package; the work is 
 from __future__ import annotations
 
 import copy
+import sys
+from pathlib import Path
 
 from invoke import Collection, Task
 
+from kstasks.images import makerecipes
 from kstasks.project import settings
 from kstasks.tasks import (
     adopt,
@@ -38,8 +41,9 @@ def guarded(task: Task) -> Task:
     return wrapped
 
 
-def build_namespace() -> Collection:
-    """The root collection: the tasks of each capability, flat, plus the ``kstasks`` defaults."""
+def build_namespace(checkout: Path | None = None) -> Collection:
+    """The root collection: the tasks of each capability, flat, plus the tasks only the checkout at
+    ``checkout`` has (its own ``ko-build-*-local`` targets), plus the ``kstasks`` defaults."""
     namespace = Collection()
     for part in (
         codegen.collection(),
@@ -54,9 +58,12 @@ def build_namespace() -> Collection:
     ):
         for task_name in part.task_names:
             namespace.add_task(guarded(part[task_name]), name=task_name)
+    for extra in images.checkout_tasks(checkout):
+        if extra.name not in namespace.task_names:
+            namespace.add_task(guarded(extra), name=extra.name)
     namespace.configure({"kstasks": {**settings.defaults(), **OUTPUT_SETTING}})
     return namespace
 
 
 adopt.adopt_invoke()
-ns = build_namespace()
+ns = build_namespace(makerecipes.program_checkout(sys.argv[1:]))

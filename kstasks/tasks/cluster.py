@@ -10,10 +10,12 @@ from invoke.context import Context
 
 from kstasks.charts import derive
 from kstasks.codegen import controllergen
-from kstasks.devloop import deploy, prereqs
+from kstasks.core import output
+from kstasks.devloop import deploy, prereqs, prereqscript
 from kstasks.images import kubectl, local
+from kstasks.project.repo import resolve_root
 from kstasks.tasks.charts import controller_manager_image
-from kstasks.tasks.common import REPO_HELP, Target, show, start, target
+from kstasks.tasks.common import REPO_HELP, Target, project_dir, show, start, target
 from kstasks.tasks.images import publish_tool_image
 
 IGNORE_HELP = "Ignore resources that are already gone (make's ignore-not-found=true)."
@@ -161,8 +163,9 @@ def build_kubectl_image(
     name="check-prereqs",
     iterable=["program"],
     help={
-        "program": "A program to check (repeatable; default: all groups). One of: "
-        + " ".join(prereqs.PROGRAMS),
+        "repo": REPO_HELP,
+        "program": "A program the checkout's check_pre_req.sh knows (repeatable; default: its "
+        "default groups); --list shows them.",
         "verbose": "Also say how to install what is missing (the script's -V).",
         "assert": "Stop at the first missing program (the script's -A).",
         "list": "Print the programs it knows and exit (the script's -L).",
@@ -174,13 +177,21 @@ def check_prereqs(
     verbose: bool = False,
     assert_: bool = False,
     list_: bool = False,
+    repo: str | None = None,
 ) -> None:
-    """Check the prerequisites with their versions, paths and minimums (hack/check_pre_req.sh)."""
-    start(c)
+    """Check the prerequisites the checkout's check_pre_req.sh names, with their versions, paths
+    and its minimums (the script is read, not run)."""
+    config = start(c)
+    root = resolve_root(repo, config.get("repo"), config_dir=project_dir(c))
+    script = prereqscript.read(root)
+    if script is None:
+        output.warn(f"no check_pre_req.sh in {root}; checking v0.24.0's list")
+    else:
+        output.detail(f"kstasks: programs and minimums from {script.path}")
     if list_:
-        print(" ".join(prereqs.PROGRAMS))
+        show(" ".join(prereqs.programs_of(script)))
         return
-    show(prereqs.check(list(program or []), verbose=verbose, assert_all=assert_))
+    show(prereqs.check(list(program or []), verbose=verbose, assert_all=assert_, script=script))
 
 
 def collection() -> Collection:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from invoke import Collection, Task, task
 from invoke.context import Context
 
-from kstasks.core import context, errors
+from kstasks.core import context, errors, output
 from kstasks.core.semver import ReleaseVersion, parse_release_version
-from kstasks.images import local, publish, toolimage
+from kstasks.images import local, makerecipes, publish, toolimage
 from kstasks.remote import github
 from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, Target, show, show_pushed, start, target, toolbox
@@ -31,10 +33,27 @@ def _arch(config: dict[str, Any], flag: str | None) -> str:
     return str(arch)
 
 
-def _target_image(config: dict[str, Any], component: local.Component, tag: str) -> str:
-    """CONTROLLER_MANAGER_IMAGE / TRANSPORT_IMAGE, else ``$DOCKER_REGISTRY/<image>:<tag>``."""
+def _target_image(
+    config: dict[str, Any],
+    component: local.Component,
+    tag: str,
+    rules: makerecipes.MakeRules | None = None,
+    image: str | None = None,
+) -> str:
+    """The image a local build is tagged as: ``image`` (a flag), else the Makefile variable naming
+    it from the environment (``GET_KFCFG_IMAGE`` ...) or its setting (CONTROLLER_MANAGER_IMAGE /
+    TRANSPORT_IMAGE), else the Makefile's default for it with DOCKER_REGISTRY and IMAGE_TAG."""
+    if image:
+        return image
     override = config["images"].get(TARGET_OVERRIDES.get(component.key, ""), "")
-    return str(override) if override else f"{config['images']['registry']}/{component.image}:{tag}"
+    if override:
+        return str(override)
+    found = rules.by_target(f"ko-build-{component.key}-local") if rules else None
+    if found is not None and found.variable and os.environ.get(found.variable):
+        return os.environ[found.variable]
+    if rules is not None and found is not None:
+        return rules.default_image(found, config["images"]["registry"], tag)
+    return f"{config['images']['registry']}/{component.image}:{tag}"
 
 
 def _components(config: dict[str, Any], keys: list[str]) -> list[local.Component]:
@@ -47,17 +66,19 @@ def _components(config: dict[str, Any], keys: list[str]) -> list[local.Component
     return [known[key] for key in keys]
 
 
-def build_local(c: Context, repo: str | None, keys: list[str], arch: str | None, tag: str | None) -> None:
-    """Validate, check the engine, then build each component (shared by the ko-build-*-local tasks)."""
-    t: Target = target(c, repo, ["ko"])
+def build_components(
+    t: Target, components: list[local.Component], arch: str | None, tag: str | None, image: str | None = None
+) -> list[str]:
+    """Check the arch and the engine, then ko-build each component into it; the images, as tagged."""
     config = t.config
-    components = _components(config, keys or list(config["images"]["components"]))
+    rules = makerecipes.read(t.checkout.root)
     architecture = _arch(config, arch)
     client = local.docker_engine()
     image_tag = tag or config["images"].get("tag") or t.checkout.short_commit()
     ko = t.toolbox.binary("ko")
+    built = []
     for component in components:
-        target_image = _target_image(config, component, image_tag)
+        target_image = _target_image(config, component, image_tag, rules, image)
         image_id = local.ko_build_local(
             t.checkout,
             component,
@@ -70,22 +91,87 @@ def build_local(c: Context, repo: str | None, keys: list[str], arch: str | None,
         )
         if image_id:
             show(f"{target_image} {image_id}")
+        built.append(target_image)
+    return built
 
 
-@task(name="ko-build-controller-manager-local", help=LOCAL_HELP)
+def build_local(
+    c: Context,
+    repo: str | None,
+    keys: list[str],
+    arch: str | None,
+    tag: str | None,
+    image: str | None = None,
+) -> None:
+    """Validate, check the engine, then build each component (shared by the ko-build-*-local tasks)."""
+    t: Target = target(c, repo, ["ko"])
+    components = _components(t.config, keys or list(t.config["images"]["components"]))
+    build_components(t, components, arch, tag, image)
+
+
+IMAGE_HELP = (
+    "The image to tag it as (default: the Makefile's variable for it from the environment, else its default)."
+)
+
+
+@task(name="ko-build-controller-manager-local", help={**LOCAL_HELP, "image": IMAGE_HELP})
 def ko_build_controller_manager_local(
-    c: Context, repo: str | None = None, arch: str | None = None, tag: str | None = None
+    c: Context,
+    repo: str | None = None,
+    arch: str | None = None,
+    tag: str | None = None,
+    image: str | None = None,
 ) -> None:
     """Build the controller-manager image for linux/$ARCH into the local Docker engine with ko."""
-    build_local(c, repo, ["controller-manager"], arch, tag)
+    build_local(c, repo, ["controller-manager"], arch, tag, image)
 
 
-@task(name="ko-build-transport-local", help=LOCAL_HELP)
+@task(name="ko-build-transport-local", help={**LOCAL_HELP, "image": IMAGE_HELP})
 def ko_build_transport_local(
-    c: Context, repo: str | None = None, arch: str | None = None, tag: str | None = None
+    c: Context,
+    repo: str | None = None,
+    arch: str | None = None,
+    tag: str | None = None,
+    image: str | None = None,
 ) -> None:
     """Build the transport controller image for linux/$ARCH into the local Docker engine with ko."""
-    build_local(c, repo, ["transport"], arch, tag)
+    build_local(c, repo, ["transport"], arch, tag, image)
+
+
+STATIC_LOCAL_TARGETS = ("ko-build-controller-manager-local", "ko-build-transport-local")
+
+
+def local_image_task(found: makerecipes.LocalImage) -> Task:
+    """The task for one of the checkout's own ``ko-build-<name>-local`` targets."""
+
+    def build(
+        c: Context,
+        repo: str | None = None,
+        arch: str | None = None,
+        tag: str | None = None,
+        image: str | None = None,
+    ) -> None:
+        t: Target = target(c, repo, ["ko"])
+        rules = makerecipes.read(t.checkout.root)
+        if rules.by_target(found.target) is None:
+            raise errors.BadInput(
+                f"{t.checkout.root}'s Makefile has no {found.target} target",
+                "Run it in a checkout whose Makefile has it (kstasks --list shows this checkout's tasks).",
+            )
+        build_components(t, [local.Component(found.component, found.package)], arch, tag, image)
+
+    variable = f" ({found.variable})" if found.variable else ""
+    build.__doc__ = f"Build the {found.image} image{variable} for linux/$ARCH into the local engine with ko."
+    return task(name=found.target, help={**LOCAL_HELP, "image": IMAGE_HELP})(build)
+
+
+def checkout_tasks(root: Path | None) -> list[Task]:
+    """The tasks only some checkouts have: one per ``ko-build-*-local`` target of the checkout at
+    ``root`` beyond the two every release has."""
+    if root is None:
+        return []
+    rules = makerecipes.read(root)
+    return [local_image_task(found) for found in rules.images if found.target not in STATIC_LOCAL_TARGETS]
 
 
 @task(
@@ -104,32 +190,78 @@ def ko_build_local(
     build_local(c, repo, list(component or []), arch, tag)
 
 
+def load_images(
+    c: Context,
+    loader: str,
+    repo: str | None,
+    cluster: str | None,
+    components: list[str],
+    arch: str | None,
+    tag: str | None,
+) -> None:
+    """Build every image the checkout's ``loader`` recipe names into the engine, then load each
+    into the cluster (kind load docker-image / k3d image import)."""
+    t = target(c, repo, ["ko"])
+    rules = makerecipes.read(t.checkout.root)
+    recipe = rules.loaders[loader]
+    program = local.require_loader(recipe.program)
+    chosen = [
+        local.Component(found.component, found.package) for found in makerecipes.images_to_load(rules, recipe)
+    ]
+    if components:
+        chosen = _components(t.config, components)
+    if not recipe.found:
+        output.warn(f"the Makefile has no {loader} target; loading every ko-build-*-local image")
+    for correction in recipe.corrections:
+        output.warn(correction)
+    name = (
+        cluster
+        or os.environ.get(recipe.cluster_variable)
+        or (t.config["images"]["kind_cluster"] if recipe.program == "kind" else recipe.cluster_default)
+    )
+    images = build_components(t, chosen, arch, tag)
+    local.load_into_cluster(program, recipe.program, images, name)
+    show([f"loaded {image} into {recipe.program} cluster {name}" for image in images])
+
+
+LOAD_HELP = {
+    **LOCAL_HELP,
+    "component": "Load only this component's image (repeatable; default: what the checkout's recipe names).",
+}
+
+
 @task(
     name="kind-load-image",
     iterable=["component"],
-    help={
-        "repo": REPO_HELP,
-        "cluster": "The kind cluster (default: KIND_HOSTING_CLUSTER, else kubeflex).",
-        "component": "A component whose image to load (repeatable; default: controller-manager).",
-        "tag": "The image tag (default: IMAGE_TAG, else the short commit hash).",
-    },
+    help={**LOAD_HELP, "cluster": "The kind cluster (default: KIND_HOSTING_CLUSTER, else kubeflex)."},
 )
 def kind_load_image(
     c: Context,
     repo: str | None = None,
     cluster: str | None = None,
     component: list[str] | None = None,
+    arch: str | None = None,
     tag: str | None = None,
 ) -> None:
-    """Load the built images into the kind hosting cluster (make kind-load-image)."""
-    t = target(c, repo, [])
-    config = t.config
-    chosen = _components(config, list(component or ["controller-manager"]))
-    image_tag = tag or config["images"].get("tag") or t.checkout.short_commit()
-    local.kind_load(
-        [_target_image(config, item, image_tag) for item in chosen],
-        cluster or config["images"]["kind_cluster"],
-    )
+    """Build the images the checkout's kind-load-image names and load them into the kind cluster."""
+    load_images(c, "kind-load-image", repo, cluster, list(component or []), arch, tag)
+
+
+@task(
+    name="k3d-load-image",
+    iterable=["component"],
+    help={**LOAD_HELP, "cluster": "The k3d cluster (default: K3D_HOSTING_CLUSTER, else kubeflex)."},
+)
+def k3d_load_image(
+    c: Context,
+    repo: str | None = None,
+    cluster: str | None = None,
+    component: list[str] | None = None,
+    arch: str | None = None,
+    tag: str | None = None,
+) -> None:
+    """Build the images the checkout's k3d-load-image names and import each into the k3d cluster."""
+    load_images(c, "k3d-load-image", repo, cluster, list(component or []), arch, tag)
 
 
 TOOL_HELP = {
@@ -281,6 +413,7 @@ def collection() -> Collection:
         ko_build_transport_local,
         ko_build_local,
         kind_load_image,
+        k3d_load_image,
         build_clusteradm_image,
         build_helm_image,
         publish_images,

@@ -15,26 +15,28 @@ from kstasks.tasks.common import REPO_HELP, show, target
     iterable=["run"],
     help={
         "repo": REPO_HELP,
-        "run": "Also run this linter: golangci-lint or staticcheck (repeatable). At the v0.24.0 pins "
-        "they predate Go 1.20 and crash on newer code; make lint only installs them.",
+        "run": "Also run this linter: golangci-lint or staticcheck (repeatable). golangci-lint is the "
+        'one that reads the checkout\'s config (v2 for a version: "2" config, as its lint workflow '
+        "pins); at the v0.24.0 pins they predate Go 1.20; make lint only installs them.",
     },
 )
 def lint(c: Context, repo: str | None = None, run: list[str] | None = None) -> None:
-    """Install golangci-lint, staticcheck and logcheck, then check contextual logging (make lint)."""
+    """Install the linters the checkout's config, workflow and Makefile call for, then check
+    contextual logging (make lint)."""
     chosen = tuple(run or ())
     unknown = [name for name in chosen if name not in linting.LINTERS]
     if unknown:
         raise errors.BadInput(
             f"unknown linter {', '.join(unknown)}", f"Choose from {', '.join(linting.LINTERS)}."
         )
-    t = target(c, repo, [*linting.LINTERS, "logcheck"])
+    t = target(c, repo, [*linting.LINTERS, linting.V2_TOOL, "logcheck", "logcheck-current"])
     show(linting.run_lint(t.checkout, t.toolbox, linters=chosen))
 
 
 @task(name="verify-contextual-logging", help={"repo": REPO_HELP})
 def verify_contextual_logging(c: Context, repo: str | None = None) -> None:
     """logcheck -check-contextual against hack/logcheck.out, line numbers ignored (the hack script)."""
-    t = target(c, repo, ["logcheck"])
+    t = target(c, repo, ["logcheck", "logcheck-current"])
     linting.verify_contextual_logging(t.checkout, t.toolbox)
     print("contextual logging: matches hack/logcheck.out")
 
@@ -42,7 +44,7 @@ def verify_contextual_logging(c: Context, repo: str | None = None) -> None:
 @task(name="update-contextual-logging", help={"repo": REPO_HELP})
 def update_contextual_logging(c: Context, repo: str | None = None) -> None:
     """Rewrite hack/logcheck.out with logcheck's current findings (make update-contextual-logging)."""
-    t = target(c, repo, ["logcheck"])
+    t = target(c, repo, ["logcheck", "logcheck-current"])
     linting.verify_contextual_logging(t.checkout, t.toolbox, update=True)
     print(t.checkout.path(linting.ALLOW_LIST))
 

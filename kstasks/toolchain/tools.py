@@ -107,6 +107,20 @@ TOOLS: dict[str, GoTool] = {
             "logcheck",
             toolchain_key="lint_gotoolchain",
         ),
+        # golangci-lint v2, for a checkout whose .golangci.yaml is in the `version: "2"` format.
+        GoTool(
+            "golangci-lint-v2",
+            "github.com/golangci/golangci-lint/v2",
+            ("github.com/golangci/golangci-lint/v2/cmd/golangci-lint",),
+            "golangci_lint_v2",
+        ),
+        # logcheck for a checkout whose go.mod is newer than the Go the v0.24-era logcheck reads.
+        GoTool(
+            "logcheck-current",
+            "sigs.k8s.io/logtools",
+            ("sigs.k8s.io/logtools/logcheck",),
+            "logcheck_current",
+        ),
         # Only the tests use actionlint: on the workflows kstasks writes and publishes with.
         GoTool(
             "actionlint",
