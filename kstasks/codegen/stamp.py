@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kstasks import __version__
+from kstasks.codegen import stepcache
 from kstasks.codegen.layout import Layout
 from kstasks.core import output, paths
 from kstasks.core.context import dry_run
@@ -65,7 +66,12 @@ def fingerprint(checkout: Checkout, layout: Layout, settings: Mapping[str, Any])
     """The digest of everything a regeneration depends on or produces."""
     digest = hashlib.sha256()
     go = golang.go_binary()
-    context = {"kstasks": __version__, "go": golang.installed_go_version(go), "settings": settings}
+    context = {
+        "kstasks": __version__,
+        "kstasks-code": stepcache.kstasks_digest(),
+        "go": golang.installed_go_version(go),
+        "settings": settings,
+    }
     digest.update(json.dumps(context, sort_keys=True, default=str).encode())
     for relative in sorted(set(generation_files(checkout, layout))):
         path = checkout.root / relative
