@@ -119,8 +119,9 @@ def _cached_import_drift(
     )
     digests = {p.relative_to(source).as_posix(): gopkgs.file_digest(p) for p in goimports.go_files(source)}
     todo = [relative for relative, digest in digests.items() if not verdicts.is_clean(digest)]
-    cache.ran.append(
-        f"verify-imports ({len(todo)} of {len(digests)} files)" if todo else "verify-imports (replayed)"
+    cache.note(
+        "verify-imports",
+        f"ran on {len(todo)} of {len(digests)} files" if todo else "replayed (every file in order before)",
     )
     for relative in todo:
         (temp / relative).parent.mkdir(parents=True, exist_ok=True)

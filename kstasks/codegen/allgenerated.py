@@ -119,7 +119,7 @@ def cached_imports(
     it changed, relative to ``root``."""
     files = [p.relative_to(root).as_posix() for p in goimports.go_files(root)]
     if imports.tool != "builtin":
-        cache.ran.append("imports")
+        cache.note("imports", "ran (not keyed per file with openshift-goimports)")
         before = {f: gopkgs.file_digest(root / f) for f in files}
         normalise_imports(root, checkout, imports, toolbox, report=False)
         return [f for f in files if gopkgs.file_digest(root / f) != before[f]]
@@ -129,7 +129,10 @@ def cached_imports(
     )
     before = {f: gopkgs.file_digest(root / f) for f in files}
     todo = [f for f in files if not verdicts.is_clean(before[f])]
-    cache.ran.append(f"imports ({len(todo)} of {len(files)} files)" if todo else "imports (replayed)")
+    cache.note(
+        "imports",
+        f"ran on {len(todo)} of {len(files)} files" if todo else "replayed (every file in order before)",
+    )
     goimports.normalise_files(root, [root / f for f in todo], rules)
     changed = [f for f in todo if gopkgs.file_digest(root / f) != before[f]]
     verdicts.add(before[f] for f in todo if f not in changed)

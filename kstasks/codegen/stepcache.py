@@ -153,7 +153,7 @@ class StepCache:
     directory: Path
     settings: Mapping[str, Any]
     ran: list[str] = field(default_factory=list)
-    """Steps this process ran (or replayed: ``<step> (replayed)``), in order."""
+    """``<step>: ran ...`` or ``<step>: replayed ...`` for each step of this process, in order."""
     _common: str = ""
 
     def common(self) -> str:
@@ -173,6 +173,11 @@ class StepCache:
                 json.dumps(shared, sort_keys=True, default=str).encode()
             ).hexdigest()
         return self._common
+
+    def note(self, step: str, status: str) -> None:
+        """Say (and keep in :attr:`ran`) what became of ``step``: ``ran ...`` or ``replayed ...``."""
+        self.ran.append(f"{step}: {status}")
+        output.say(f"cache: {step}: {status}")
 
     def key(self, step: str, parts: Iterable[tuple[str, str]]) -> str:
         """The key of ``step`` from named input digests."""
@@ -224,22 +229,19 @@ class StepCache:
         (their writes do not count as this step's).
         """
         if parts is None:
-            self.ran.append(step)
-            output.say(f"cache: {step}: ran (its inputs cannot be keyed safely)")
             call()
+            self.note(step, "ran (its inputs cannot be keyed safely)")
             return True
         key = self.key(step, [*parts, ("outputs-before", outputs.digest(root))])
         recorded = self.lookup(step, key)
         if recorded is not None:
             replay(root, outputs, recorded)
-            self.ran.append(f"{step} (replayed)")
-            output.say(f"cache: {step}: replayed (nothing it reads changed)")
+            self.note(step, "replayed (nothing it reads changed)")
             return False
         before = _snapshot(root)
         started = time.monotonic()
         call()
-        self.ran.append(step)
-        output.say(f"cache: {step}: ran ({time.monotonic() - started:.1f}s)")
+        self.note(step, f"ran ({time.monotonic() - started:.1f}s)")
         others = concurrent or Outputs()
         stray = sorted(
             p
@@ -257,7 +259,7 @@ class StepCache:
     def known(self, step: str, parts: list[tuple[str, str]]) -> bool:
         """Whether ``step`` (a check without outputs) succeeded before under these inputs."""
         hit = self.lookup(step, self.key(step, parts)) is not None
-        self.ran.append(f"{step} (replayed)" if hit else step)
+        self.note(step, "replayed (nothing it reads changed)" if hit else "ran")
         return hit
 
     def remember(self, step: str, parts: list[tuple[str, str]]) -> None:
