@@ -364,7 +364,7 @@ def test_verify_imports_checks_only_files_not_seen_in_order(cache: stepcache.Ste
     _edit(sample / MAIN, '\t"fmt"\n\t"os"\n', '\t"os"\n\t"fmt"\n')
     with pytest.raises(drift.errors.CheckFailed):
         drift.verify_imports(sample, checkout, imports, box, cache=cache)
-    assert cache.ran[-1] == "verify-imports: ran on 1 of %d files" % len(gopkgs.go_files(sample))
+    assert cache.ran[-1] == f"verify-imports: ran on 1 of {len(gopkgs.go_files(sample))} files"
     with pytest.raises(drift.errors.CheckFailed):  # a failure is never remembered
         drift.verify_imports(sample, checkout, imports, box, cache=cache)
 
