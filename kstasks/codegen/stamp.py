@@ -6,7 +6,8 @@ bases, the CRD bundle, config/rbac and config/webhook, pkg/generated, and every 
 which the imports step may rewrite) together with the settings, tool versions, the Go
 version and kstasks' own version is recorded outside the checkout. The next run computes the
 same digest and skips when it matches: change any byte of any of those files, or any
-setting, and generation runs.
+setting, and generation runs -- each step then skipped on its own when what it reads is
+unchanged (:mod:`kstasks.codegen.stepcache`; ``--force`` runs every step).
 """
 
 from __future__ import annotations
@@ -114,7 +115,13 @@ def run_unless_current(
             "(--force regenerates)"
         )
         return False
-    generate(checkout)
+    steps = (
+        None
+        if force
+        else stepcache.StepCache(paths.cache_dir(paths.VERIFIED), {"layout": repr(layout), **settings})
+    )
+    with stepcache.active(steps):
+        generate(checkout)
     if not dry_run():
         record(checkout, fingerprint(checkout, layout, settings))
     return True
