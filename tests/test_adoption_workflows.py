@@ -127,6 +127,12 @@ def test_the_init_workflow_keeps_go_and_kstasks_caches(written: Path) -> None:
     assert "KSTASKS_REQUIREMENT" in tools_cache["key"]  # kstasks' own default pins
     verified = caches[f"~/.cache/kstasks/{paths.VERIFIED}"]
     assert verified["restore-keys"] and "github.sha" in verified["key"]
+    # a pull request's run starts from the default branch's newest entries
+    restore = verified["restore-keys"].splitlines()
+    assert any("github.event.repository.default_branch" in line for line in restore)
+    assert all(verified["key"].startswith(line) for line in restore[:1])
+    nox_step = next(step for step in steps if step.get("run", "").startswith("nox -s"))
+    assert float(nox_step["env"]["KSTASKS_CACHE_MAX_MB"]) > 0  # the cache is bounded
 
 
 def test_the_release_workflow_publishes_tags_with_trusted_publishing_only() -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kstasks.checks import verifycache
-from kstasks.codegen import stamp
+from kstasks.codegen import stamp, stepcache
 from kstasks.codegen.layout import Layout
 from kstasks.core import context, errors, output, runner, scratch
 from kstasks.project import snapshot, worktrees
@@ -146,7 +146,8 @@ def _check_tree(
     digest = fingerprint(checkout) if fingerprint is not None else ""
     if digest and verifycache.verified_before(digest):
         return Drift(verified_before=True)
-    generate_all(checkout)
+    with stepcache.active(verifycache.step_cache_of(fingerprint)):
+        generate_all(checkout)
     drift = classify(_status(git_root, checkout.root, paths))
     if not drift.clean:
         if drift.missing and mark_missing:

@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from kstasks.codegen import layout
+from kstasks.codegen import goimports, gopkgs, layout, stepcache
 from kstasks.codegen.imports import normalise_imports
 from kstasks.core import context, errors, output, runner, scratch
 from kstasks.project.repo import Checkout
@@ -103,18 +103,59 @@ def import_drift(
     return drift_of(tree, before)
 
 
+def _cached_import_drift(
+    source: Path,
+    temp: Path,
+    checkout: Checkout,
+    imports: layout.ImportSettings,
+    toolbox: Toolbox,
+    cache: stepcache.StepCache,
+) -> list[FileDrift]:
+    """:func:`import_drift` over the files whose content was not in order before (copied to
+    ``temp``); those found in order are remembered."""
+    rules = imports.rules(checkout)
+    verdicts = stepcache.FileVerdicts(
+        cache, "imports", [("rules", repr((rules.module, rules.intermediates)))]
+    )
+    digests = {p.relative_to(source).as_posix(): gopkgs.file_digest(p) for p in goimports.go_files(source)}
+    todo = [relative for relative, digest in digests.items() if not verdicts.is_clean(digest)]
+    cache.note(
+        "verify-imports",
+        f"ran on {len(todo)} of {len(digests)} files" if todo else "replayed (every file in order before)",
+    )
+    for relative in todo:
+        (temp / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / relative, temp / relative)
+    drift = import_drift(temp, checkout, imports, toolbox) if todo else []
+    drifted = {item.path for item in drift}
+    verdicts.add(digests[relative] for relative in todo if relative not in drifted)
+    verdicts.save()
+    return drift
+
+
 def _report(drift: list[FileDrift], title: str) -> str:
     lines = [title, *(f"  {item.path}" for item in drift), ""]
     return "\n".join(lines) + "\n" + "".join(item.diff() for item in drift)
 
 
-def verify_modules(source: Path, *, what: str = "the checkout", fix_command: str = "kstasks modules") -> str:
+def verify_modules(
+    source: Path,
+    *,
+    what: str = "the checkout",
+    fix_command: str = "kstasks modules",
+    cache: stepcache.StepCache | None = None,
+) -> str:
     """Exit 1 naming go.mod/go.sum (with the diff) when ``go mod tidy`` would change them; the
-    result line otherwise (empty: the verdict was said as progress)."""
+    result line otherwise (empty: the verdict was said as progress). With ``cache``, a tree whose
+    imports, build constraints and module files were tidy before is not checked again."""
     if not (source / "go.mod").is_file():
         raise errors.BadInput(f"{source} has no go.mod", "Run this in a Go module.")
     if context.dry_run():
         return f"verify-modules: dry run: go mod tidy would run on a copy of {what}; nothing was checked"
+    parts = [("headers", gopkgs.headers_digest(source))] if cache is not None else []
+    if cache is not None and cache.known("modules", parts):
+        output.say(f"verify-modules: go.mod and go.sum are tidy in {what} (its imports were tidy before)")
+        return ""
     with scratch.directory("modules") as temp:
         copy_go_sources(source, Path(temp))
         drift = module_drift(Path(temp))
@@ -125,6 +166,8 @@ def verify_modules(source: Path, *, what: str = "the checkout", fix_command: str
             f"Run '{fix_command}' and commit the result.",
             context=_report(drift, "go mod tidy would change:"),
         )
+    if cache is not None:
+        cache.remember("modules", parts)
     output.say(f"verify-modules: go.mod and go.sum are tidy in {what}")
     return ""
 
@@ -137,11 +180,16 @@ def verify_imports(
     *,
     what: str = "the checkout",
     fix_command: str = "kstasks imports",
+    cache: stepcache.StepCache | None = None,
 ) -> None:
-    """Exit 1 naming each Go file (with the diff) whose imports are out of order or not gofmt'ed."""
+    """Exit 1 naming each Go file (with the diff) whose imports are out of order or not gofmt'ed.
+    With ``cache`` (built-in ordering), a file whose content was in order before is not checked."""
     with scratch.directory("imports") as temp:
-        copy_go_sources(source, Path(temp))
-        drift = import_drift(Path(temp), checkout, imports, toolbox)
+        if cache is None or imports.tool != "builtin":
+            copy_go_sources(source, Path(temp))
+            drift = import_drift(Path(temp), checkout, imports, toolbox)
+        else:
+            drift = _cached_import_drift(source, Path(temp), checkout, imports, toolbox, cache)
     if drift:
         raise errors.CheckFailed(
             f"{len(drift)} Go file(s) in {what} have imports out of order",

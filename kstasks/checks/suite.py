@@ -131,6 +131,7 @@ class Suite:
 def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
     """The checks, grouped into lanes that run at once: verify-codegen (the long one, in its own
     worktree), verify-modules (go), and the quick Python checks on the shared worktree ``head``."""
+    cache = verifycache.step_cache_of(suite.fingerprint)
     return [
         [
             (
@@ -149,7 +150,13 @@ def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
         [
             (
                 "verify-modules",
-                partial(drift.verify_modules, head.root, what=what, fix_command=f"{suite.program} modules"),
+                partial(
+                    drift.verify_modules,
+                    head.root,
+                    what=what,
+                    fix_command=f"{suite.program} modules",
+                    cache=cache,
+                ),
             )
         ],
         [
@@ -171,6 +178,7 @@ def lanes(suite: Suite, head: Checkout, what: str) -> list[list[Check]]:
                     suite.toolbox,
                     what=what,
                     fix_command=f"{suite.program} imports",
+                    cache=cache,
                 ),
             ),
             ("verify-versions", partial(select.verify_checkout, head.root, suite.graph)),

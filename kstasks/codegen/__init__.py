@@ -1,3 +1,4 @@
 """Code generation (``make all-generated``): controller-gen, the CRD bundle, code-generator's clients,
-import order, and the stamp that skips an unchanged rerun. Imports ``core``, ``toolchain``, ``project``.
+import order, the stamp that skips an unchanged rerun, and the per-step cache (each step's key: what
+it reads). Imports ``core``, ``toolchain``, ``project``.
 """

@@ -164,7 +164,13 @@ def gofmt_files(files: list[Path], cwd: Path) -> None:
 
 def normalise_tree(root: Path, rules: ImportRules, *, skip: Sequence[Path] = ()) -> list[Path]:
     """Apply the import rules to every .go file below ``root``; the files changed."""
-    files = list(go_files(root, skip))
+    return normalise_files(root, list(go_files(root, skip)), rules)
+
+
+def normalise_files(root: Path, files: list[Path], rules: ImportRules) -> list[Path]:
+    """Apply the import rules to ``files`` (below ``root``); the files whose imports changed."""
+    if not files:
+        return []
     gofmt_files(files, root)
     changed = []
     for path in files:

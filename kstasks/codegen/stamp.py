@@ -6,7 +6,8 @@ bases, the CRD bundle, config/rbac and config/webhook, pkg/generated, and every 
 which the imports step may rewrite) together with the settings, tool versions, the Go
 version and kstasks' own version is recorded outside the checkout. The next run computes the
 same digest and skips when it matches: change any byte of any of those files, or any
-setting, and generation runs.
+setting, and generation runs -- each step then skipped on its own when what it reads is
+unchanged (:mod:`kstasks.codegen.stepcache`; ``--force`` runs every step).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kstasks import __version__
+from kstasks.codegen import stepcache
 from kstasks.codegen.layout import Layout
 from kstasks.core import output, paths
 from kstasks.core.context import dry_run
@@ -65,7 +67,12 @@ def fingerprint(checkout: Checkout, layout: Layout, settings: Mapping[str, Any])
     """The digest of everything a regeneration depends on or produces."""
     digest = hashlib.sha256()
     go = golang.go_binary()
-    context = {"kstasks": __version__, "go": golang.installed_go_version(go), "settings": settings}
+    context = {
+        "kstasks": __version__,
+        "kstasks-code": stepcache.kstasks_digest(),
+        "go": golang.installed_go_version(go),
+        "settings": settings,
+    }
     digest.update(json.dumps(context, sort_keys=True, default=str).encode())
     for relative in sorted(set(generation_files(checkout, layout))):
         path = checkout.root / relative
@@ -108,7 +115,13 @@ def run_unless_current(
             "(--force regenerates)"
         )
         return False
-    generate(checkout)
+    steps = (
+        None
+        if force
+        else stepcache.StepCache(paths.cache_dir(paths.VERIFIED), {"layout": repr(layout), **settings})
+    )
+    with stepcache.active(steps):
+        generate(checkout)
     if not dry_run():
         record(checkout, fingerprint(checkout, layout, settings))
     return True
