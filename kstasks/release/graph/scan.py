@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,18 +80,27 @@ class Scan:
     occurrences: list[Occurrence]
     missing: list[tuple[ReferenceSpec, str]]
     texts: dict[str, str]
+    shadowed: list[str] = field(default_factory=list)
+    """References found only where an earlier reference already is (each literal counts once)."""
 
 
 def scan(graph: Graph, root: Path) -> Scan:
     """Find every declared reference under ``root``."""
     texts: dict[str, str] = {}
-    occurrences, missing = [], []
+    occurrences, missing, shadowed = [], [], []
+    seen: set[tuple[str, int, int]] = set()
     for spec in graph.references:
         try:
-            occurrences += find(spec, root, texts)
+            found = find(spec, root, texts)
         except Missing as why:
             missing.append((spec, str(why)))
-    return Scan(occurrences, missing, texts)
+            continue
+        fresh = [occ for occ in found if (occ.file, occ.start, occ.end) not in seen]
+        seen.update((occ.file, occ.start, occ.end) for occ in fresh)
+        occurrences += fresh
+        if not fresh:
+            shadowed.append(spec.id)
+    return Scan(occurrences, missing, texts, shadowed)
 
 
 def tracked_files(root: Path) -> list[str]:
