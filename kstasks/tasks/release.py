@@ -12,7 +12,7 @@ from kstasks.core import context, errors, locks
 from kstasks.core.semver import parse_release_version
 from kstasks.release import prepare, verify
 from kstasks.release.graph import discover as discovery
-from kstasks.release.graph import model, scan, select
+from kstasks.release.graph import check, model, scan, select
 from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, show, target
 
@@ -25,7 +25,8 @@ def _graph(c: Context, repo: str | None) -> tuple[Path, model.Graph]:
 @task(
     help={
         "repo": REPO_HELP,
-        "json": "Print JSON for machines instead of a table.",
+        "json": "Print JSON for machines instead of a table: one record per reference (artifact, file, "
+        "line, value, ..., historical, unpinned, findings).",
         "discover": "Write the checkout's graph (kstasks.release.graph) from what it finds, for review; "
         "today's disagreements are recorded as known.",
         "force": "With --discover: replace an existing graph file.",
@@ -48,8 +49,13 @@ def versions(
             show(str(written))
         return
     root, graph = _graph(c, repo)
-    rows = scan.table(graph, scan.scan(graph, root))
-    show((json.dumps(rows, indent=2) if json_ else scan.format_table(rows)).splitlines())
+    found = scan.scan(graph, root)
+    rows = scan.table(graph, found)
+    if json_:
+        issues = check.problems(graph, root, found, scan.tracked_files(root))
+        show(json.dumps(check.with_findings(rows, issues), indent=2).splitlines())
+        return
+    show(scan.format_table(rows).splitlines())
 
 
 @task(name="verify-versions", help={"repo": REPO_HELP})

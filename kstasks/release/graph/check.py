@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kstasks.core import errors, output
 from kstasks.core.semver import try_parse
@@ -192,3 +194,14 @@ def verify_versions(graph: Graph, root: Path, found: Scan) -> None:
     apart = f", apart from {len(verdict.known)} known problem(s)" if verdict.known else ""
     count = f"{len(found.occurrences)} references to {len(graph.artifacts)} artifacts"
     output.say(f"verify-versions: {count} agree{apart}")
+
+
+def with_findings(rows: list[dict[str, Any]], issues: Iterable[Problem]) -> list[dict[str, Any]]:
+    """``versions --json`` rows, each with the problems (rule findings included) naming it."""
+    texts = [issue.text for issue in issues]
+    for row in rows:
+        place = f"{row['file']}:{row['line']}" if row.get("line") else None
+        row["findings"] = [
+            text for text in texts if place and re.search(rf"(?<![\w/.-]){re.escape(place)}(?!\d)", text)
+        ]
+    return rows

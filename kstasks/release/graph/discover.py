@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from kstasks.core import context, fsutil, output
+from kstasks.release.graph.catalogue import catalogue, detected_references, is_historical
 from kstasks.release.graph.check import problems, undeclared
 from kstasks.release.graph.model import Artifact, Problem, ReferenceSpec
-from kstasks.release.graph.catalogue import catalogue, detected_references, is_historical
 from kstasks.release.graph.parse import bundled_graph, layout_matches, parse_graph
 from kstasks.release.graph.scan import scan, tracked_files
 

@@ -128,8 +128,11 @@ def table(graph: Graph, found: Scan) -> list[dict[str, Any]]:
             "file": occ.file,
             "line": occ.line,
             "value": occ.value,
-            "channel": (try_parse(occ.value).channel if try_parse(occ.value) else "invalid"),  # type: ignore[union-attr]
+            "channel": _channel(occ, graph),
             "set": occ.spec.set,
+            "artifact_id": occ.spec.artifact,
+            "historical": occ.spec.historical,
+            "unpinned": occ.spec.unpinned,
         }
         for occ in by_place(found.occurrences)
     ]
@@ -143,6 +146,9 @@ def table(graph: Graph, found: Scan) -> list[dict[str, Any]]:
             "value": None,
             "channel": None,
             "set": spec.set,
+            "artifact_id": spec.artifact,
+            "historical": spec.historical,
+            "unpinned": spec.unpinned,
             "missing": why,
         }
         for spec, why in sorted(found.missing, key=lambda missing: missing[0].file)
@@ -150,15 +156,26 @@ def table(graph: Graph, found: Scan) -> list[dict[str, Any]]:
     return rows
 
 
+def _channel(occ: Occurrence, graph: Graph) -> str:
+    parsed = try_parse(occ.value)
+    if parsed:
+        return parsed.channel
+    if occ.spec.unpinned:
+        return "floating"
+    loose = graph.artifacts[occ.spec.artifact].loose or occ.spec.form == "dashed"
+    return "stable" if loose and occ.value.lstrip("vV")[:1].isdigit() else "invalid"
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
-    """``versions``' table: artifact, file:line, value, channel, what release-prepare does."""
+    """``versions``' table: artifact, file:line, value, channel, what release-prepare does (and
+    whether the reference is historical or unpinned)."""
     cells = [("ARTIFACT", "WHERE", "VALUE", "CHANNEL", "SET")] + [
         (
             str(row["artifact"]),
             f"{row['file']}:{row['line']}" if row["line"] else f"{row['file']} (missing)",
             str(row["value"] or "-"),
             str(row["channel"] or "-"),
-            str(row["set"]),
+            " ".join([str(row["set"])] + [flag for flag in ("historical", "unpinned") if row.get(flag)]),
         )
         for row in rows
     ]
