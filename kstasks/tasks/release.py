@@ -11,8 +11,8 @@ from invoke.context import Context
 from kstasks.core import context, errors, locks
 from kstasks.core.semver import parse_release_version
 from kstasks.release import prepare, verify
-from kstasks.release.graph import discover as discovery
 from kstasks.release.graph import check, model, scan, select
+from kstasks.release.graph import discover as discovery
 from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, show, target
 
@@ -82,6 +82,32 @@ def release_prepare(c: Context, version: str, repo: str | None = None, dry_run: 
 
 
 @task(
+    help={
+        "artifact": "An artifact of the version graph (kubeflex-chart, clusteradm-cli, go-toolchain...) or "
+        "an upstream project (kubeflex, clusteradm, ocm-status-addon, helm, kubectl, go).",
+        "version": "The new version (0.10.0, v0.10.0, 1.26); each literal keeps its own v or not.",
+        "with-related": "Also bump the references a rule or agreement group ties to it.",
+        "dry-run": "Print the diff instead of editing.",
+        "repo": REPO_HELP,
+    }
+)
+def bump(
+    c: Context,
+    artifact: str,
+    version: str,
+    with_related: bool = False,
+    dry_run: bool = False,
+    repo: str | None = None,
+) -> None:
+    """Set every live reference of an artifact to VERSION (values only); say what now disagrees."""
+    root, graph = _graph(c, repo)
+    with locks.checkout_lock(root, "bump"):
+        show(
+            prepare.bump_checkout(graph, root, artifact, version, with_related=with_related, dry_run=dry_run)
+        )
+
+
+@task(
     name="verify-release",
     help={
         "version": "The published release to check.",
@@ -108,4 +134,4 @@ def verify_release(
 
 def collection() -> Collection:
     """These tasks as a collection (added flat to the root namespace)."""
-    return Collection(versions, verify_versions, release_prepare, verify_release)
+    return Collection(versions, verify_versions, release_prepare, bump, verify_release)

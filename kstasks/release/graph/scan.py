@@ -84,9 +84,10 @@ class Scan:
     """References found only where an earlier reference already is (each literal counts once)."""
 
 
-def scan(graph: Graph, root: Path) -> Scan:
-    """Find every declared reference under ``root``."""
-    texts: dict[str, str] = {}
+def scan(graph: Graph, root: Path, *, texts: dict[str, str] | None = None) -> Scan:
+    """Find every declared reference under ``root`` (``texts``: file contents to use instead of
+    the files', e.g. edits not written yet)."""
+    texts = dict(texts or {})
     occurrences, missing, shadowed = [], [], []
     seen: set[tuple[str, int, int]] = set()
     for spec in graph.references:
