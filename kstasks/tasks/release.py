@@ -11,8 +11,10 @@ from invoke.context import Context
 from kstasks.core import context, errors, locks
 from kstasks.core.semver import parse_release_version
 from kstasks.release import prepare, verify
+from kstasks.release import published as checked
 from kstasks.release.graph import check, model, scan, select
 from kstasks.release.graph import discover as discovery
+from kstasks.remote import github
 from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, show, target
 
@@ -58,11 +60,37 @@ def versions(
     show(scan.format_table(rows).splitlines())
 
 
-@task(name="verify-versions", help={"repo": REPO_HELP})
-def verify_versions(c: Context, repo: str | None = None) -> None:
-    """Fail, naming each new problem, when version references disagree, are invalid or undeclared."""
-    t = target(c, repo, [])
-    select.verify_checkout(t.checkout.root, t.config["release"]["graph"])
+@task(
+    name="verify-versions",
+    help={
+        "repo": REPO_HELP,
+        "published": "Instead: check that every pinned external reference exists (OCI tag, GitHub "
+        "release and asset, Go module version).",
+        "api-url": "With --published: the GitHub API (default: GITHUB_API_URL, else the public API).",
+        "goproxy": "With --published: the Go module proxy URL (default: the first URL in GOPROXY).",
+        "registry": "With --published: HOST[:PORT] standing in for every OCI registry.",
+    },
+)
+def verify_versions(
+    c: Context,
+    repo: str | None = None,
+    published: bool = False,
+    api_url: str | None = None,
+    goproxy: str | None = None,
+    registry: str | None = None,
+) -> None:
+    """Fail, naming each new problem, when version references disagree, are invalid or undeclared
+    (--published: when one names something that is not published)."""
+    if not published:
+        t = target(c, repo, [])
+        select.verify_checkout(t.checkout.root, t.config["release"]["graph"])
+        return
+    api = github.api_base(api_url)
+    if registry:
+        Reference.parse(registry)  # exit 2 before any work when malformed
+    root, graph = _graph(c, repo)
+    found = scan.scan(graph, root)
+    checked.verify_published(graph, found, api=api, goproxy=checked.goproxy_base(goproxy), registry=registry)
 
 
 @task(

@@ -112,8 +112,11 @@ def plan(graph: Graph, root: Path, name: str, version: str, *, with_related: boo
     found = scan(graph, root)
     chosen, left_alone = targets(graph, name)
     wanted = dict.fromkeys(chosen, version)
-    if with_related:
-        wanted.update(_related_values(graph, found, wanted))
+    while with_related:  # until nothing more is tied to what is bumped
+        more = _related_values(graph, found, wanted)
+        if not more:
+            break
+        wanted.update(more)
     edits = _apply(found.texts, _spans(found.occurrences, wanted))
     after = scan(graph, root, texts={**found.texts, **edits})
     before = {issue.key for issue in rule_problems(graph, found.occurrences)}
