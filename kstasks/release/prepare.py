@@ -31,3 +31,26 @@ def prepare_release(graph: Graph, root: Path, version: ReleaseVersion, *, dry_ru
         output.say(f"release-prepare: nothing to change for {version.text}")
     verify_versions(graph, root, scan(graph, root))
     return ""
+
+
+def bump_checkout(
+    graph: Graph, root: Path, name: str, version: str, *, with_related: bool = False, dry_run: bool = False
+) -> str:
+    """``bump NAME VERSION``: the diff under ``dry_run``, else write the edits and say which files
+    changed; either way, warn about each related reference that now disagrees."""
+    from kstasks.release.graph import bump
+
+    planned = bump.plan(graph, root, name, version, with_related=with_related)
+    found = scan(graph, root)
+    if planned.left_alone:
+        output.say(f"bump: not bumped (name each to bump it): {', '.join(planned.left_alone)}")
+    for issue in planned.disagreements:
+        output.warn(f"bump: now disagrees (bump it too, or pass --with-related): {issue.text}")
+    if dry_run or context.dry_run():
+        return unified_diff(found, planned.edits)
+    if not planned.edits:
+        output.say(f"bump: every live reference of {', '.join(planned.artifacts)} is {version} already")
+        return ""
+    for file in bump.write(root, planned):
+        output.say(f"bump: {file} updated ({', '.join(planned.artifacts)} -> {version})")
+    return ""

@@ -11,8 +11,10 @@ from invoke.context import Context
 from kstasks.core import context, errors, locks
 from kstasks.core.semver import parse_release_version
 from kstasks.release import prepare, verify
+from kstasks.release import published as checked
+from kstasks.release.graph import check, model, scan, select
 from kstasks.release.graph import discover as discovery
-from kstasks.release.graph import model, scan, select
+from kstasks.remote import github
 from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, show, target
 
@@ -25,7 +27,8 @@ def _graph(c: Context, repo: str | None) -> tuple[Path, model.Graph]:
 @task(
     help={
         "repo": REPO_HELP,
-        "json": "Print JSON for machines instead of a table.",
+        "json": "Print JSON for machines instead of a table: one record per reference (artifact, file, "
+        "line, value, ..., historical, unpinned, findings).",
         "discover": "Write the checkout's graph (kstasks.release.graph) from what it finds, for review; "
         "today's disagreements are recorded as known.",
         "force": "With --discover: replace an existing graph file.",
@@ -48,15 +51,46 @@ def versions(
             show(str(written))
         return
     root, graph = _graph(c, repo)
-    rows = scan.table(graph, scan.scan(graph, root))
-    show((json.dumps(rows, indent=2) if json_ else scan.format_table(rows)).splitlines())
+    found = scan.scan(graph, root)
+    rows = scan.table(graph, found)
+    if json_:
+        issues = check.problems(graph, root, found, scan.tracked_files(root))
+        show(json.dumps(check.with_findings(rows, issues), indent=2).splitlines())
+        return
+    show(scan.format_table(rows).splitlines())
 
 
-@task(name="verify-versions", help={"repo": REPO_HELP})
-def verify_versions(c: Context, repo: str | None = None) -> None:
-    """Fail, naming each new problem, when version references disagree, are invalid or undeclared."""
-    t = target(c, repo, [])
-    select.verify_checkout(t.checkout.root, t.config["release"]["graph"])
+@task(
+    name="verify-versions",
+    help={
+        "repo": REPO_HELP,
+        "published": "Instead: check that every pinned external reference exists (OCI tag, GitHub "
+        "release and asset, Go module version).",
+        "api-url": "With --published: the GitHub API (default: GITHUB_API_URL, else the public API).",
+        "goproxy": "With --published: the Go module proxy URL (default: the first URL in GOPROXY).",
+        "registry": "With --published: HOST[:PORT] standing in for every OCI registry.",
+    },
+)
+def verify_versions(
+    c: Context,
+    repo: str | None = None,
+    published: bool = False,
+    api_url: str | None = None,
+    goproxy: str | None = None,
+    registry: str | None = None,
+) -> None:
+    """Fail, naming each new problem, when version references disagree, are invalid or undeclared
+    (--published: when one names something that is not published)."""
+    if not published:
+        t = target(c, repo, [])
+        select.verify_checkout(t.checkout.root, t.config["release"]["graph"])
+        return
+    api = github.api_base(api_url)
+    if registry:
+        Reference.parse(registry)  # exit 2 before any work when malformed
+    root, graph = _graph(c, repo)
+    found = scan.scan(graph, root)
+    checked.verify_published(graph, found, api=api, goproxy=checked.goproxy_base(goproxy), registry=registry)
 
 
 @task(
@@ -73,6 +107,32 @@ def release_prepare(c: Context, version: str, repo: str | None = None, dry_run: 
     root, graph = _graph(c, repo)
     with locks.checkout_lock(root, "release-prepare"):
         show(prepare.prepare_release(graph, root, wanted, dry_run=dry_run).splitlines())
+
+
+@task(
+    help={
+        "artifact": "An artifact of the version graph (kubeflex-chart, clusteradm-cli, go-toolchain...) or "
+        "an upstream project (kubeflex, clusteradm, ocm-status-addon, helm, kubectl, go).",
+        "version": "The new version (0.10.0, v0.10.0, 1.26); each literal keeps its own v or not.",
+        "with-related": "Also bump the references a rule or agreement group ties to it.",
+        "dry-run": "Print the diff instead of editing.",
+        "repo": REPO_HELP,
+    }
+)
+def bump(
+    c: Context,
+    artifact: str,
+    version: str,
+    with_related: bool = False,
+    dry_run: bool = False,
+    repo: str | None = None,
+) -> None:
+    """Set every live reference of an artifact to VERSION (values only); say what now disagrees."""
+    root, graph = _graph(c, repo)
+    with locks.checkout_lock(root, "bump"):
+        show(
+            prepare.bump_checkout(graph, root, artifact, version, with_related=with_related, dry_run=dry_run)
+        )
 
 
 @task(
@@ -102,4 +162,4 @@ def verify_release(
 
 def collection() -> Collection:
     """These tasks as a collection (added flat to the root namespace)."""
-    return Collection(versions, verify_versions, release_prepare, verify_release)
+    return Collection(versions, verify_versions, release_prepare, bump, verify_release)

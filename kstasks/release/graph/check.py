@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kstasks.core import errors, output
 from kstasks.core.semver import try_parse
 from kstasks.release.graph.model import Graph, Known, Occurrence, Problem
+from kstasks.release.graph.rules import live, minor_key, numbers, rule_problems
 from kstasks.release.graph.scan import Scan, by_place, line_of, tracked_files
 
 
@@ -20,9 +23,21 @@ def expected_v(occurrence: Occurrence, graph: Graph) -> bool:
     return graph.artifacts[spec.artifact].v_prefix if spec.v_prefix is None else bool(spec.v_prefix)
 
 
-def _normalised(value: str) -> str:
-    parsed = try_parse(value)
-    return parsed.text if parsed else value
+def _normalised(occ: Occurrence, graph: Graph) -> object:
+    """What references of a group must share: the version, or MAJOR.MINOR (``agree_on: minor``)."""
+    artifact = graph.artifacts[occ.spec.artifact]
+    if artifact.agree_on == "minor":
+        return minor_key(occ.value)
+    if artifact.loose or occ.spec.form == "dashed":
+        return (numbers(occ.value), ())
+    parsed = try_parse(occ.value)
+    return (parsed.core, parsed.prerelease) if parsed else occ.value
+
+
+def _valid(occ: Occurrence, graph: Graph) -> bool:
+    if graph.artifacts[occ.spec.artifact].loose or occ.spec.form == "dashed":
+        return numbers(occ.value) is not None
+    return try_parse(occ.value) is not None
 
 
 def _problem(file: str, line: int | None, rest: str) -> Problem:
@@ -48,25 +63,28 @@ def problems(graph: Graph, root: Path, found: Scan, tracked: Iterable[str]) -> l
             f"{spec.id} ({graph.artifacts[spec.artifact].name}): {why}" for spec, why in found.missing
         )
     ]
-    occurrences = by_place(found.occurrences)
+    occurrences = live(by_place(found.occurrences))
     for occ in occurrences:
-        if try_parse(occ.value) is None:
+        if not _valid(occ, graph):
             issues.append(
                 _problem(occ.file, occ.line, f"{occ.value!r} is not a valid version ({occ.spec.id})")
             )
             continue
         has_v = occ.value[:1] in ("v", "V")
-        if has_v != expected_v(occ, graph):
+        loose = graph.artifacts[occ.spec.artifact].loose or occ.spec.form == "dashed"
+        if not loose and has_v != expected_v(occ, graph):
             wanted = "a v" if expected_v(occ, graph) else "no v"
             issues.append(
                 _problem(occ.file, occ.line, f"{occ.value!r} should carry {wanted} ({occ.spec.id})")
             )
     groups: dict[str, list[Occurrence]] = defaultdict(list)
     for occ in occurrences:
-        groups[occ.spec.group].append(occ)
+        if graph.artifacts[occ.spec.artifact].agree_on != "none":
+            groups[occ.spec.group].append(occ)
     for group, members in groups.items():
-        if len({_normalised(occ.value) for occ in members}) > 1:
+        if len({_normalised(occ, graph) for occ in members}) > 1:
             issues.append(_disagreement(group, members))
+    issues += rule_problems(graph, occurrences)
     issues += [
         _problem(file, line, f"undeclared reference to {artifact} ({value}); declare it in the graph file")
         for file, line, artifact, value in sorted(undeclared(graph, root, found, tracked))
@@ -86,10 +104,14 @@ def undeclared(
     covered: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for occ in found.occurrences:
         covered[occ.file].append((occ.start, occ.end))
-    patterns = [(artifact.id, artifact.mention_pattern()) for artifact in graph.artifacts.values()]
+    patterns = [
+        (artifact.id, pattern)
+        for artifact in graph.artifacts.values()
+        if (pattern := artifact.mention_pattern()) is not None
+    ]
     results = []
     for path in tracked:
-        if not _scanned(graph, path):
+        if not _scanned(graph, path) or any(fnmatch.fnmatch(path, glob) for glob in graph.historical):
             continue
         text = found.texts.get(path)
         if text is None:
@@ -172,3 +194,14 @@ def verify_versions(graph: Graph, root: Path, found: Scan) -> None:
     apart = f", apart from {len(verdict.known)} known problem(s)" if verdict.known else ""
     count = f"{len(found.occurrences)} references to {len(graph.artifacts)} artifacts"
     output.say(f"verify-versions: {count} agree{apart}")
+
+
+def with_findings(rows: list[dict[str, Any]], issues: Iterable[Problem]) -> list[dict[str, Any]]:
+    """``versions --json`` rows, each with the problems (rule findings included) naming it."""
+    texts = [issue.text for issue in issues]
+    for row in rows:
+        place = f"{row['file']}:{row['line']}" if row.get("line") else None
+        row["findings"] = [
+            text for text in texts if place and re.search(rf"(?<![\w/.-]){re.escape(place)}(?!\d)", text)
+        ]
+    return rows

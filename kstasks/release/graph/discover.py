@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from kstasks.core import context, fsutil, output
+from kstasks.release.graph.catalogue import catalogue, detected_references, is_historical
 from kstasks.release.graph.check import problems, undeclared
 from kstasks.release.graph.model import Artifact, Problem, ReferenceSpec
-from kstasks.release.graph.parse import bundled_graph, parse_graph
+from kstasks.release.graph.parse import bundled_graph, layout_matches, parse_graph
 from kstasks.release.graph.scan import scan, tracked_files
 
 _HEADER = """\
@@ -26,6 +27,13 @@ _HEADER = """\
 # for every release (release), or only for a regular (non-rc) release (regular).
 # references[].agree: references with the same group must hold the same version (default: the
 # artifact). A reference's v_prefix overrides the artifact's where a template adds the v.
+"""
+
+
+_RULES_HEADER = """\
+# rules[]: relations between artifacts' versions that verify-versions checks for every live,
+# pinned pair: eq, le (left <= right), same-minor (MAJOR.MINOR), k8s-minor (client-go 0.X is
+# Kubernetes 1.X). Loosen or delete one where this repository means otherwise.
 """
 
 
@@ -48,7 +56,7 @@ def _discovered_reference(artifact: Artifact, file: str, taken: set[str]) -> dic
         ident, n = f"{base}-{n}", n + 1
     taken.add(ident)
     entry: dict[str, Any] = {"id": ident, "artifact": artifact.id, "file": file}
-    entry["pattern"] = artifact.mention_pattern().pattern
+    entry["pattern"] = artifact.mention_pattern().pattern  # type: ignore[union-attr]
     if artifact.self_published:
         entry.update({"set": "release", "agree": RELEASE_GROUP})
     return entry
@@ -65,6 +73,14 @@ def _artifact_data(artifact: Artifact) -> dict[str, Any]:
         data["self"] = True
     if artifact.mention:
         data["mention"] = artifact.mention
+    if artifact.family:
+        data["family"] = artifact.family
+    if artifact.agree_on != "exact":
+        data["agree_on"] = artifact.agree_on
+    if artifact.loose:
+        data["loose"] = True
+    if artifact.published:
+        data["published"] = dict(artifact.published)
     return data
 
 
@@ -77,37 +93,67 @@ def _reference_data(spec: ReferenceSpec) -> dict[str, Any]:
         data["agree"] = spec.agree
     if spec.v_prefix is not None:
         data["v_prefix"] = spec.v_prefix
+    for flag in ("historical", "unpinned"):
+        if getattr(spec, flag):
+            data[flag] = True
+    if spec.form != "plain":
+        data["form"] = spec.form
     return data
 
 
 def discovered_data(root: Path) -> dict[str, Any]:
     """The graph data for the checkout at ``root``, found from kstasks' catalogue.
 
-    The catalogue is the bundled v0.24.0 graph: each of its references that the checkout has is
-    kept; every other versioned mention of one of its artifacts (in the files the scan covers)
-    becomes a reference of its own, one per file and artifact.
+    On v0.24.0's layout the bundled v0.24.0 graph's references come first. Then every literal a
+    detector of the catalogue finds (one reference per file and detector; a literal an earlier
+    reference has is not repeated); then every other versioned mention of a catalogue image or
+    chart in the files the scan covers, one reference per file and artifact. References in
+    historical pages are marked ``historical``.
     """
-    catalogue = bundled_graph()
-    found = scan(catalogue, root)
-    missing = {spec.id for spec, _ in found.missing}
-    references = [_reference_data(spec) for spec in catalogue.references if spec.id not in missing]
+    cat = catalogue()
+    tracked = tracked_files(root)
+    bundled = bundled_graph()
+    references = [] if not layout_matches(bundled, root) else [_reference_data(s) for s in bundled.references]
     taken = {entry["id"] for entry in references}
+    references += detected_references(root, tracked, taken)
+    base = {
+        "artifacts": dict(cat.data["artifacts"]),
+        "rules": list(cat.data.get("rules") or []),
+        "historical": cat.historical,
+        "scan": {"include": ["**"], "exclude": cat.exclude},
+    }
+    interim = parse_graph({**base, "references": references}, "kstasks' version catalogue")
+    found = scan(interim, root)
+    shadowed = set(found.shadowed)
+    references = [entry for entry in references if entry["id"] not in shadowed]
     mentioned = sorted(
-        {(file, artifact) for file, _, artifact, _ in undeclared(catalogue, root, found, tracked_files(root))}
+        {(file, artifact) for file, _, artifact, _ in undeclared(interim, root, found, tracked)}
     )
     references += [
-        _discovered_reference(catalogue.artifacts[artifact], file, taken) for file, artifact in mentioned
+        _discovered_reference(interim.artifacts[artifact], file, taken) for file, artifact in mentioned
     ]
+    for entry in references:
+        if is_historical(entry["file"], cat.historical):
+            entry["historical"] = True
     used = {entry["artifact"] for entry in references}
+    graph = parse_graph({**base, "references": references}, "kstasks' version catalogue")
     return {
         "artifacts": {
             key: _artifact_data(a)
-            for key, a in catalogue.artifacts.items()
-            if key in used or a.self_published  # verify-release checks what the release publishes
-        },
+            for key, a in graph.artifacts.items()
+            if key in used or (a.self_published and _layout_has(root, cat.data["artifacts"][key]))
+        },  # verify-release checks what the release publishes
         "references": references,
-        "scan": {"include": catalogue.scan_include, "exclude": catalogue.scan_exclude},
+        "rules": [r for r in base["rules"] if r["left"] in used and r["right"] in used],
+        "historical": cat.historical,
+        "scan": base["scan"],
     }
+
+
+def _layout_has(root: Path, entry: Mapping[str, Any]) -> bool:
+    """Whether the checkout publishes a catalogue artifact (its ``when: {exists: PATH}``)."""
+    path = (entry.get("when") or {}).get("exists")
+    return not path or (root / path).exists()
 
 
 def render(data: Mapping[str, Any], known: Iterable[Problem] = ()) -> str:
@@ -120,6 +166,10 @@ def render(data: Mapping[str, Any], known: Iterable[Problem] = ()) -> str:
         return yaml.safe_dump(dict(part), sort_keys=False, default_flow_style=False, width=10_000)
 
     text = _HEADER + dump({"artifacts": data["artifacts"]}) + "\n" + dump({"references": data["references"]})
+    if data.get("rules"):
+        text += "\n" + _RULES_HEADER + dump({"rules": data["rules"]})
+    if data.get("historical"):
+        text += "\n" + dump({"historical": data["historical"]})
     text += "\n" + dump({"scan": data["scan"]})
     entries = list(known)
     if entries:

@@ -27,6 +27,8 @@ def release_edits(graph: Graph, found: Scan, version: ReleaseVersion) -> dict[st
         if occ.spec.set not in wanted:
             continue
         literal = version.tag if expected_v(occ, graph) else version.text
+        if occ.spec.form == "dashed":
+            literal = literal.replace(".", "-")
         by_file[occ.file].append((occ.start, occ.end, render_value(occ, literal)))
     edits = {}
     for file, spans in by_file.items():

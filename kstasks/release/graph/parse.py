@@ -9,7 +9,18 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kstasks.core import errors, yamlfile
-from kstasks.release.graph.model import SET_CHOICES, Artifact, Graph, Known, ReferenceSpec
+from kstasks.release.graph.model import (
+    AGREE_ON,
+    FORMS,
+    KINDS,
+    RELATIONS,
+    SET_CHOICES,
+    Artifact,
+    Graph,
+    Known,
+    ReferenceSpec,
+    Rule,
+)
 from kstasks.release.graph.scan import scan
 
 
@@ -35,8 +46,13 @@ def _outside(file: str) -> bool:
 def _parse_graph(data: Mapping[str, Any], source: str) -> Graph:
     artifacts = {}
     for key, value in (data.get("artifacts") or {}).items():
-        if value.get("kind") not in ("image", "chart"):
-            raise graph_error(source, f"artifact {key!r} needs kind: image or chart")
+        if value.get("kind") not in KINDS:
+            raise graph_error(source, f"artifact {key!r} needs kind: one of {', '.join(KINDS)}")
+        if str(value.get("agree_on") or "exact") not in AGREE_ON:
+            raise graph_error(source, f"artifact {key!r}: agree_on must be one of {', '.join(AGREE_ON)}")
+        published = value.get("published") or {}
+        if not isinstance(published, Mapping):
+            raise graph_error(source, f"artifact {key!r}: published must be a mapping")
         artifacts[key] = Artifact(
             id=key,
             kind=value["kind"],
@@ -45,6 +61,10 @@ def _parse_graph(data: Mapping[str, Any], source: str) -> Graph:
             v_prefix=bool(value.get("v_prefix", False)),
             self_published=bool(value.get("self", False)),
             mention=str(value.get("mention") or ""),
+            family=str(value.get("family") or ""),
+            agree_on=str(value.get("agree_on") or "exact"),
+            loose=bool(value.get("loose", False)),
+            published=tuple((str(k), str(v)) for k, v in published.items()),
         )
     references = []
     for index, value in enumerate(data.get("references") or []):
@@ -57,7 +77,12 @@ def _parse_graph(data: Mapping[str, Any], source: str) -> Graph:
             set=str(value.get("set") or "never"),
             agree=str(value.get("agree") or ""),
             v_prefix=value.get("v_prefix"),
+            historical=bool(value.get("historical", False)),
+            unpinned=bool(value.get("unpinned", False)),
+            form=str(value.get("form") or "plain"),
         )
+        if spec.form not in FORMS:
+            raise graph_error(source, f"reference {spec.id!r}: form must be one of {', '.join(FORMS)}")
         if spec.artifact not in artifacts:
             raise graph_error(source, f"reference {spec.id!r} names unknown artifact {spec.artifact!r}")
         if _outside(spec.file):
@@ -90,7 +115,29 @@ def _parse_graph(data: Mapping[str, Any], source: str) -> Graph:
         list(scan.get("exclude") or []),
         source,
         known,
+        rules=_rules(data.get("rules") or [], artifacts, source),
+        historical=[str(glob) for glob in data.get("historical") or []],
     )
+
+
+def _rules(entries: Any, artifacts: Mapping[str, Artifact], source: str) -> list[Rule]:
+    """The graph's ``rules:``: each names two declared artifacts and a relation."""
+    rules = []
+    for index, value in enumerate(entries):
+        rule = Rule(
+            id=str(value.get("id") or f"rule-{index + 1}"),
+            left=str(value.get("left", "")),
+            relation=str(value.get("relation", "")),
+            right=str(value.get("right", "")),
+            says=str(value.get("says") or ""),
+        )
+        if rule.relation not in RELATIONS:
+            raise graph_error(source, f"rule {rule.id!r}: relation must be one of {', '.join(RELATIONS)}")
+        for end in (rule.left, rule.right):
+            if end not in artifacts:
+                raise graph_error(source, f"rule {rule.id!r} names unknown artifact {end!r}")
+        rules.append(rule)
+    return rules
 
 
 BUNDLED = "versions-v0.24.0.yaml"

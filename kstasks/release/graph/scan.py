@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,18 +80,28 @@ class Scan:
     occurrences: list[Occurrence]
     missing: list[tuple[ReferenceSpec, str]]
     texts: dict[str, str]
+    shadowed: list[str] = field(default_factory=list)
+    """References found only where an earlier reference already is (each literal counts once)."""
 
 
-def scan(graph: Graph, root: Path) -> Scan:
-    """Find every declared reference under ``root``."""
-    texts: dict[str, str] = {}
-    occurrences, missing = [], []
+def scan(graph: Graph, root: Path, *, texts: dict[str, str] | None = None) -> Scan:
+    """Find every declared reference under ``root`` (``texts``: file contents to use instead of
+    the files', e.g. edits not written yet)."""
+    texts = dict(texts or {})
+    occurrences, missing, shadowed = [], [], []
+    seen: set[tuple[str, int, int]] = set()
     for spec in graph.references:
         try:
-            occurrences += find(spec, root, texts)
+            found = find(spec, root, texts)
         except Missing as why:
             missing.append((spec, str(why)))
-    return Scan(occurrences, missing, texts)
+            continue
+        fresh = [occ for occ in found if (occ.file, occ.start, occ.end) not in seen]
+        seen.update((occ.file, occ.start, occ.end) for occ in fresh)
+        occurrences += fresh
+        if not fresh:
+            shadowed.append(spec.id)
+    return Scan(occurrences, missing, texts, shadowed)
 
 
 def tracked_files(root: Path) -> list[str]:
@@ -119,8 +129,11 @@ def table(graph: Graph, found: Scan) -> list[dict[str, Any]]:
             "file": occ.file,
             "line": occ.line,
             "value": occ.value,
-            "channel": (try_parse(occ.value).channel if try_parse(occ.value) else "invalid"),  # type: ignore[union-attr]
+            "channel": _channel(occ, graph),
             "set": occ.spec.set,
+            "artifact_id": occ.spec.artifact,
+            "historical": occ.spec.historical,
+            "unpinned": occ.spec.unpinned,
         }
         for occ in by_place(found.occurrences)
     ]
@@ -134,6 +147,9 @@ def table(graph: Graph, found: Scan) -> list[dict[str, Any]]:
             "value": None,
             "channel": None,
             "set": spec.set,
+            "artifact_id": spec.artifact,
+            "historical": spec.historical,
+            "unpinned": spec.unpinned,
             "missing": why,
         }
         for spec, why in sorted(found.missing, key=lambda missing: missing[0].file)
@@ -141,15 +157,26 @@ def table(graph: Graph, found: Scan) -> list[dict[str, Any]]:
     return rows
 
 
+def _channel(occ: Occurrence, graph: Graph) -> str:
+    parsed = try_parse(occ.value)
+    if parsed:
+        return parsed.channel
+    if occ.spec.unpinned:
+        return "floating"
+    loose = graph.artifacts[occ.spec.artifact].loose or occ.spec.form == "dashed"
+    return "stable" if loose and occ.value.lstrip("vV")[:1].isdigit() else "invalid"
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
-    """``versions``' table: artifact, file:line, value, channel, what release-prepare does."""
+    """``versions``' table: artifact, file:line, value, channel, what release-prepare does (and
+    whether the reference is historical or unpinned)."""
     cells = [("ARTIFACT", "WHERE", "VALUE", "CHANNEL", "SET")] + [
         (
             str(row["artifact"]),
             f"{row['file']}:{row['line']}" if row["line"] else f"{row['file']} (missing)",
             str(row["value"] or "-"),
             str(row["channel"] or "-"),
-            str(row["set"]),
+            " ".join([str(row["set"])] + [flag for flag in ("historical", "unpinned") if row.get(flag)]),
         )
         for row in rows
     ]

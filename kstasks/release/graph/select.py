@@ -29,12 +29,12 @@ def load_graph(root: Path, name: str) -> Graph:
         graph = parse_text(text, str(name))
         graph.file = str(name)
         return graph
-    bundled = bundled_graph()
-    if layout_matches(bundled, root):
-        bundled.source = (
-            f"kstasks' bundled v0.24.0 graph (this checkout has no {name}; its layout is v0.24.0's)"
+    if layout_matches(bundled_graph(), root):
+        return parse_text(
+            discover(root),
+            f"kstasks' bundled v0.24.0 graph (this checkout has no {name}; its layout is v0.24.0's), "
+            "with the other references kstasks' catalogue finds",
         )
-        return bundled
     return parse_text(
         discover(root),
         f"discovered from this checkout (it has no {name} and not the v0.24.0 layout; "
