@@ -96,9 +96,16 @@ COLUMNS = (
         "github",
         "tool_workdir",
     ),
+    Column(
+        "build-kubectl-image",
+        ("--marker-url", "{url}/release", "--registry", "127.0.0.1:1/x", "--platform", "linux/amd64"),
+        "marker",
+        "tool_workdir",
+    ),
 )
 
 HOST = r"127\.0\.0\.1:\d+"
+MARKER = rf"http://{HOST}/release/stable\.txt"
 EXPECT: dict[str, dict[str, tuple[int, str]]] = {
     "registry": {
         "refused": (2, rf"registry {HOST} is unreachable"),
@@ -146,6 +153,25 @@ EXPECT: dict[str, dict[str, tuple[int, str]]] = {
         ),
         "challenge-from-other-host": (2, r"the GitHub API refused .* \(HTTP 401\)"),
         "deeply-nested-json": (2, r"answered with JSON nested too deeply"),
+    },
+    "marker": {
+        "refused": (1, rf"could not read {MARKER}: ConnectionRefusedError"),
+        "drip-body-http1.0": (1, rf"no answer from {MARKER} within 2s"),
+        "drip-body-http1.1": (1, rf"no answer from {MARKER} within 2s"),
+        "drip-body-close-delimited": (1, rf"no answer from {MARKER} within 2s"),
+        "drip-body-chunked": (1, rf"no answer from {MARKER} within 2s"),
+        "drip-headers": (1, rf"no answer from {MARKER} within 2s"),
+        "truncated": (1, rf"could not read {MARKER}: the answer broke off"),
+        "oversized": (1, rf"could not read {MARKER}: an answer larger than"),
+        "not-http": (1, rf"could not read {MARKER}: the server's answer is not HTTP"),
+        "5xx-storm": (1, rf"could not read {MARKER}: HTTP 503"),
+        "429-huge-retry-after": (1, rf"could not read {MARKER}: HTTP 429"),
+        "redirect-loop": (1, rf"{MARKER} redirects without end"),
+        "slow-redirects-then-5xx": (1, rf"no answer from {MARKER} within 2s"),
+        "redirect-to-file": (1, rf"{MARKER} redirected to file:///etc/passwd, not an http\(s\) URL"),
+        "redirect-to-other-host": (1, rf"could not read {MARKER}: HTTP 401"),
+        "challenge-from-other-host": (1, rf"could not read {MARKER}: HTTP 401"),
+        "deeply-nested-json": (1, rf"{MARKER} is not a release marker \(too long\)"),
     },
 }
 ROWS = ("refused", *BEHAVIOURS)
