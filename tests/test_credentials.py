@@ -121,3 +121,48 @@ def test_escaped_and_short_secrets_are_masked_without_garbling() -> None:
             f"header {'ab' + chr(10) + 'cd-secret'!r} b'ab\\ncd-secret' the key e here {basic}"
         )
     assert text == "header '***' b'***' the key *** here ***"
+
+
+def _verify_release_at(registry: str, sample_repo: Path):  # type: ignore[no-untyped-def]
+    return kstasks(
+        "verify-release",
+        "0.25.0",
+        "--registry",
+        f"{registry}/x",
+        cwd=sample_repo,
+        env={
+            "KSTASKS_REPO": str(sample_repo),
+            "KSTASKS_REGISTRY_USERNAME": "robot",
+            "KSTASKS_REGISTRY_PASSWORD": "pa55word-long",
+        },
+        timeout=120,
+    )
+
+
+def test_a_plain_http_realm_on_another_port_of_the_same_host_gets_nothing(sample_repo: Path) -> None:
+    token = answer("200 OK", b'{"token": "tok-from-other-port"}', Content_Type="application/json")
+    with serve(token) as realm:
+        challenge = f'Bearer realm="http://{realm.host}/token",service="reg",scope="repository:x/y:pull"'
+        with serve(answer("401 Unauthorized", b"{}", WWW_Authenticate=challenge)) as registry:
+            result = _verify_release_at(registry.host, sample_repo)
+    assert result.returncode == 2, result.stderr
+    assert "another origin without HTTPS; nothing was sent there" in result.stderr
+    assert realm.requests == [] and "pa55word-long" not in result.stderr
+
+
+def test_a_token_service_answering_deeply_nested_json_is_one_line(sample_repo: Path) -> None:
+    def registry(state, conn, request):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/token"):
+            answer("200 OK", b"[" * 100_000 + b"]" * 100_000, Content_Type="application/json")(
+                state, conn, request
+            )
+        else:
+            challenge = f'Bearer realm="{state.url}/token",service="reg"'
+            answer("401 Unauthorized", b"{}", WWW_Authenticate=challenge)(state, conn, request)
+
+    with serve(registry) as server:
+        result = _verify_release_at(server.host, sample_repo)
+    assert result.returncode == 2, result.stderr
+    said = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(said) == 1 and "sent JSON nested too deeply for a token" in said[0]
+    assert "kstasks bug" not in result.stderr

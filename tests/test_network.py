@@ -324,3 +324,42 @@ def test_ko_credentials_file_is_private(credentials: tuple[str, str], tmp_path: 
         assert stat.S_IMODE(os.stat(temp).st_mode) == 0o700
         assert "registry.example" in json.loads(config.read_text())["auths"]
     assert list(tmp_path.iterdir()) == []
+
+
+# -- deadlines whatever the server's framing (tests/faults.py behaviours) ---------------------
+
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [
+        "drip-body-http1.0",
+        "drip-body-http1.1",
+        "drip-body-close-delimited",
+        "drip-body-chunked",
+        "drip-headers",
+    ],
+)
+def test_the_deadline_holds_whatever_the_framing(behaviour: str) -> None:
+    from kstasks.remote import network
+    from tests import faults
+
+    with faults.serve(faults.BEHAVIOURS[behaviour]) as state:
+        started = time.monotonic()
+        with pytest.raises(network.DeadlineExceeded):
+            network.request("GET", f"{state.url}/v2/", deadline=1.0)
+        elapsed = time.monotonic() - started
+    assert 0.9 < elapsed < 2.0, elapsed
+
+
+def test_one_budget_spans_every_request_of_an_operation() -> None:
+    from kstasks.remote import network
+    from tests import faults
+
+    with faults.serve(faults.after(0.6, faults.answer("200 OK", b"{}"))) as state:
+        budget = network.Budget(1.0)
+        network.request("GET", f"{state.url}/a", budget=budget)  # 0.6 s of the 1 s
+        started = time.monotonic()
+        with pytest.raises(network.DeadlineExceeded) as caught:
+            network.request("GET", f"{state.url}/b", budget=budget)  # 0.4 s left: not enough
+        assert time.monotonic() - started < 0.7
+    assert "within 1s" in str(caught.value)

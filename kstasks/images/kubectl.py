@@ -2,19 +2,18 @@
 
 With no version, "latest" is the Kubernetes stable release marker (``<base>/stable.txt``, the
 script's ``curl .../release/stable.txt``), fetched within one bounded deadline for the whole
-request. The image is built from the Kubernetes source at ``v<version>`` with ko, like the other
-tool images (:func:`kstasks.images.build_tool_image`), and pushed as ``<registry>/kubectl:<version>``.
+lookup (``KSTASKS_NETWORK_DEADLINE``). The image is built from the Kubernetes source at
+``v<version>`` with ko, like the other tool images (:func:`kstasks.images.build_tool_image`), and
+pushed as ``<registry>/kubectl:<version>``.
 """
 
 from __future__ import annotations
 
-import threading
-import urllib.error
-import urllib.request
-from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from kstasks.core import errors, output
 from kstasks.core.semver import ReleaseVersion, try_parse
+from kstasks.remote import network
 
 DEFAULT_MARKER_BASE = "https://dl.k8s.io/release"
 MARKER = "stable.txt"
@@ -28,37 +27,47 @@ def marker_url(base: str) -> str:
     return f"{base.rstrip('/')}/{MARKER}"
 
 
-def _fetch(url: str, timeout: float, result: dict[str, Any]) -> None:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            result["body"] = response.read(MAX_MARKER_BYTES + 1)
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        result["error"] = err
+MAX_REDIRECTS = 5
 
 
-def fetch_marker(url: str, *, deadline: float = 20.0) -> str:
-    """The text at ``url``, or exit 1 saying why; the whole request ends within ``deadline`` seconds."""
-    result: dict[str, Any] = {}
-    worker = threading.Thread(target=_fetch, args=(url, deadline, result), daemon=True)
-    worker.start()
-    worker.join(deadline)
-    if worker.is_alive():
-        raise errors.StepFailed(
-            f"no answer from {url} within {deadline:g}s", "Check the network, or pass --version."
-        )
-    if "error" in result:
-        raise errors.StepFailed(
-            f"could not read {url}: {result['error']}", "Check the network, or pass --version."
-        )
-    body: bytes = result["body"]
-    if len(body) > MAX_MARKER_BYTES:
-        raise errors.StepFailed(
-            f"{url} is not a release marker (too long)", "Check --marker-url, or pass --version."
-        )
-    return body.decode("utf-8", errors="replace").strip()
+def fetch_marker(url: str, *, deadline: float | None = None) -> str:
+    """The text at ``url``, or exit 1 saying why; the whole lookup (redirects included: the
+    marker's host redirects to its CDN) ends within ``deadline`` seconds (default: the network
+    deadline). No credential is sent anywhere."""
+    budget = network.Budget(deadline)
+    first = url
+    for _ in range(MAX_REDIRECTS):
+        try:
+            answer = network.request("GET", url, budget=budget)
+        except network.DeadlineExceeded:
+            raise errors.StepFailed(
+                f"no answer from {first} within {budget.seconds:g}s", "Check the network, or pass --version."
+            ) from None
+        except network.NetworkError as err:
+            raise errors.StepFailed(
+                f"could not read {first}: {err.problem}", "Check the network, or pass --version."
+            ) from None
+        if answer.status in (301, 302, 303, 307, 308):
+            url = urljoin(url, answer.header("Location"))
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise errors.StepFailed(
+                    f"{first} redirected to {url[:200]}, not an http(s) URL",
+                    "Check --marker-url, or pass --version.",
+                )
+            continue
+        if answer.status != 200:
+            raise errors.StepFailed(
+                f"could not read {first}: HTTP {answer.status}", "Check the network, or pass --version."
+            )
+        if len(answer.body) > MAX_MARKER_BYTES:
+            raise errors.StepFailed(
+                f"{first} is not a release marker (too long)", "Check --marker-url, or pass --version."
+            )
+        return answer.body.decode("utf-8", errors="replace").strip()
+    raise errors.StepFailed(f"{first} redirects without end", "Check --marker-url, or pass --version.")
 
 
-def stable_release(base: str, *, deadline: float = 20.0) -> ReleaseVersion:
+def stable_release(base: str, *, deadline: float | None = None) -> ReleaseVersion:
     """The Kubernetes stable release named by ``<base>/stable.txt``."""
     url = marker_url(base)
     text = fetch_marker(url, deadline=deadline)

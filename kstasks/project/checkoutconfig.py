@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from kstasks.core import errors, yamlfile
+from kstasks.core import errors, fsutil, yamlfile
 from kstasks.project import pins, settings
 from kstasks.toolchain import toolchains, tools
 
@@ -244,7 +244,8 @@ def write_pins(root: Path, discovery: pins.Discovery, *, force: bool = False) ->
         )
     data["kstasks"] = section
     if path.suffix == ".json":
-        path.write_text(json.dumps(data, indent=2) + "\n")
+        text = json.dumps(data, indent=2) + "\n"
     else:
-        path.write_text(CONFIG_HEADER + yaml.safe_dump(data, sort_keys=False, default_flow_style=False))
+        text = CONFIG_HEADER + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+    fsutil.write_if_changed(path, text.encode())  # atomic: an interrupted init leaves the old file
     return path, added

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 from kstasks import __version__
-from kstasks.core import errors, paths
+from kstasks.core import errors, fsutil, paths
 from kstasks.project import requirement
 from kstasks.project.headers import BOILERPLATE_DIR, load_templates, template_key
 
@@ -60,10 +62,24 @@ def init_checkout(root: Path, *, force: bool = False) -> list[Path]:
     written = []
     for dest, name in FILES.items():
         path = root / dest
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(with_license_header(template(name), dest, headers))
+        fsutil.write_if_changed(path, with_license_header(template(name), dest, headers).encode())
         written.append(path)
     return written
+
+
+@contextlib.contextmanager
+def all_or_nothing(root: Path, also: tuple[str, ...]) -> Iterator[None]:
+    """Within: an init that fails or is interrupted (SIGTERM) removes the files it created (of
+    FILES and ``also``), so running it again needs no --force. Files that were there stay."""
+    candidates = [root / dest for dest in (*FILES, *also)]
+    new = [path for path in candidates if not path.exists()]
+    try:
+        yield
+    except BaseException:
+        for path in new:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
 
 
 def with_license_header(text: str, dest: str, headers: dict[str, list[str]]) -> str:

@@ -1,3 +1,4 @@
-"""Talking to other hosts: HTTP with whole-request deadlines, the OCI registry API, the push engine
-and the GitHub API. Imports only ``kstasks.core``.
+"""Talking to other hosts: HTTP with whole-operation deadlines (``network``), challenges and
+credentials (``auth``), the OCI registry API, the push engine and the GitHub API. Imports only
+``kstasks.core``.
 """

@@ -127,13 +127,15 @@ def get_json(url: str, *, retry: Retry | None = None, timeout: float | None = No
     api = url.split("/repos/")[0]
     last_problem = ""
     unreachable = False
+    took = 0.0
     for attempt in range(policy.attempts):
         if attempt:
             delay = policy.backoff * 2 ** (attempt - 1)
-            if not budget.allows(delay + 0.1):
-                break
+            if not budget.allows(delay + took):
+                break  # another attempt like the last would not fit in the deadline
             output.say(f"github: {last_problem}; retrying in {delay:.1f}s ({attempt + 1}/{policy.attempts})")
             policy.sleep(delay)
+        started = time.monotonic()
         try:
             answer = _follow(url, api, budget)
         except network.DeadlineExceeded:
@@ -148,13 +150,18 @@ def get_json(url: str, *, retry: Retry | None = None, timeout: float | None = No
                 "Check GITHUB_API_URL or --api-url, or pass --version to skip the lookup.",
             ) from None
         except network.Truncated as err:
-            last_problem, unreachable = err.problem, False
+            last_problem, unreachable, took = err.problem, False, time.monotonic() - started
             continue
         except network.Unreachable as err:
             last_problem, unreachable = f"{err.problem.split(':')[0]} talking to {url}", True
+            took = time.monotonic() - started
             continue
         if answer.status >= 500:
-            last_problem, unreachable = f"HTTP {answer.status} from {url}", False
+            last_problem, unreachable, took = (
+                f"HTTP {answer.status} from {url}",
+                False,
+                time.monotonic() - started,
+            )
             continue
         return _result(answer, url)
     if not unreachable:

@@ -152,15 +152,22 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
         for name in (*scaffold.FILES, "invoke.yaml (the Makefile's pins)", graph_name):
             print(f"would write {name}")
         return
-    for written in scaffold.init_checkout(checkout.root, force=force):
-        print(f"wrote {written.relative_to(checkout.root)}")
-    discovery = pins.discover(checkout.root, checkout.module)
-    path, added = checkoutconfig.write_pins(checkout.root, discovery, force=force)
-    if added:
-        print(f"wrote {path.relative_to(checkout.root)}: {', '.join(added)}")
-    else:
-        print(f"{path.relative_to(checkout.root)}: nothing to add")
-    discover.write_discovered(checkout.root, graph_name, force=force)
+    config_name = (checkoutconfig.config_file(checkout.root) or checkout.root / "invoke.yaml").name
+    with scaffold.all_or_nothing(checkout.root, (config_name, graph_name)):
+        said = [
+            f"wrote {w.relative_to(checkout.root)}"
+            for w in scaffold.init_checkout(checkout.root, force=force)
+        ]
+        discovery = pins.discover(checkout.root, checkout.module)
+        path, added = checkoutconfig.write_pins(checkout.root, discovery, force=force)
+        discover.write_discovered(checkout.root, graph_name, force=force)
+    for line in said:
+        print(line)
+    print(
+        f"wrote {path.relative_to(checkout.root)}: {', '.join(added)}"
+        if added
+        else f"{path.name}: nothing to add"
+    )
 
 
 def collection() -> Collection:
