@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
         "lint_gotoolchain": "go1.21.8",
         # The tests lint the workflows kstasks writes and publishes with it.
         "actionlint": "v1.7.7",
+        # Signs and verifies releases offline (no transparency log).
+        "cosign": "v2.6.5",
     },
     "codegen": {
         "api_dir": "api",

@@ -114,6 +114,8 @@ TOOLS: dict[str, GoTool] = {
             ("github.com/rhysd/actionlint/cmd/actionlint",),
             "actionlint",
         ),
+        # Signs release images and the checksums file offline (`release --sign-key`, verify-release --key).
+        GoTool("cosign", "github.com/sigstore/cosign/v2", ("github.com/sigstore/cosign/v2/cmd/cosign",), "cosign"),
         GoTool(
             "openshift-goimports",
             "github.com/openshift-eng/openshift-goimports",
