@@ -372,7 +372,7 @@ def publish_release(
     name: str | None = None,
     force: bool = False,
 ) -> list[str]:
-    """Create (or keep) the release of ``tag`` and make its assets exactly ``assets``' bytes; lines to print."""
+    """Create (or keep) the release of ``tag``, its assets exactly ``assets``' bytes; lines to print."""
     if not token:
         raise errors.BadInput(
             "GITHUB_TOKEN is not set: publishing a GitHub release needs a token",

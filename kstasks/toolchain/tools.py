@@ -115,7 +115,12 @@ TOOLS: dict[str, GoTool] = {
             "actionlint",
         ),
         # Signs release images and the checksums file offline (`release --sign-key`, verify-release --key).
-        GoTool("cosign", "github.com/sigstore/cosign/v2", ("github.com/sigstore/cosign/v2/cmd/cosign",), "cosign"),
+        GoTool(
+            "cosign",
+            "github.com/sigstore/cosign/v2",
+            ("github.com/sigstore/cosign/v2/cmd/cosign",),
+            "cosign",
+        ),
         GoTool(
             "openshift-goimports",
             "github.com/openshift-eng/openshift-goimports",
