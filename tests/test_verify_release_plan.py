@@ -112,7 +112,8 @@ def published(tmp_path_factory: pytest.TempPathFactory, registry: str) -> Iterat
         check=True, capture_output=True,
     )  # fmt: skip
     subprocess.run(
-        [str(helm), "push", str(chart_dir / f"core-chart-{VERSION}.tgz"), f"oci://{location}", "--plain-http"],
+        [str(helm), "push", str(chart_dir / f"core-chart-{VERSION}.tgz"), f"oci://{location}",
+         "--plain-http"],
         check=True, capture_output=True, env={**os.environ, "HELM_REGISTRY_CONFIG": str(root / "helm.json")},
     )  # fmt: skip
     dist = root / "dist"
