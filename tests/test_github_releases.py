@@ -190,3 +190,22 @@ def test_a_rerun_after_sigkill_mid_upload_completes_without_force(github: FakeGi
         for a in github.releases.release(REPO, "v0.30.0")["assets"]
     }  # type: ignore[index]
     assert stored == {"a": 4096, "b": 300_000, "c": 10}
+
+
+def test_two_publishers_racing_make_one_release_with_each_asset_once(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    assets = _assets(tmp_path, a=b"A" * 50_000, b=b"B" * 70_000, c=b"C" * 10)
+    env = {**os.environ, "GITHUB_TOKEN": TOKEN, "PYTHONPATH": str(PROJECT)}
+    args = [sys.executable, "-c", _PUBLISH, github.url, *map(str, assets)]
+    procs = [
+        subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    results = [(proc.wait(timeout=120), *proc.communicate()) for proc in procs]
+    assert all(code == 0 for code, _, _ in results), results
+    (release,) = github.releases.releases[REPO]
+    assert sorted(a["name"] for a in release["assets"]) == ["a", "b", "c"]
+    assert all(a["state"] == "uploaded" for a in release["assets"])
+    rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0 and rerun.stdout.count("already there, identical") == 3

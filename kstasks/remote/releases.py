@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from kstasks.core import errors, output
 from kstasks.remote import network
@@ -224,7 +224,7 @@ class _Client:
             location = answer.header("Location")
             if not location:
                 break
-            url = location
+            url = urljoin(url, location)
         raise errors.StepFailed(f"the GitHub API did not hand out {url}", "Check the asset.")
 
 
@@ -406,7 +406,23 @@ def publish_release(
     for path, old in todo:
         if old is not None:
             _delete_asset(client, repository, old)
-        uploaded = _upload(client, upload_url, path)
+        try:
+            uploaded = _upload(client, upload_url, path)
+        except errors.StepFailed as err:
+            if "HTTP 422" not in err.summary:
+                raise
+            # An attempt whose answer was lost left the name taken: look again, then once more.
+            again = {a["name"]: a for a in list_assets(client, repository, release)}.get(path.name)
+            if (
+                again is not None
+                and again.get("state") == "uploaded"
+                and same_bytes(client, repository, again, path)
+            ):
+                lines.append(f"github release {tag}: {path.name} is already there, identical")
+                continue
+            if again is not None:
+                _delete_asset(client, repository, again)
+            uploaded = _upload(client, upload_url, path)
         verb = "replaced" if old is not None else "uploaded"
         lines.append(f"github release {tag}: {path.name} {verb} ({uploaded.get('size')} bytes)")
     return lines
