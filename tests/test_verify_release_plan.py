@@ -282,3 +282,17 @@ def test_bad_input_is_one_line_before_any_work(tmp_path: Path) -> None:
     no_repo = kstasks("verify-release", VERSION, "--registry", "127.0.0.1:1/x", cwd=checkout, env=env)
     assert no_repo.returncode == 2 and "GITHUB_REPOSITORY is unset" in no_repo.stderr
     assert "Traceback" not in missing.stderr + no_repo.stderr
+
+
+@pytest.mark.tools
+def test_a_release_missing_on_github_is_named(published: Published) -> None:
+    env = {
+        "KSTASKS_REPO": str(published.checkout),
+        "GITHUB_API_URL": published.github.url,
+        "GITHUB_REPOSITORY": "someone/else",
+    }
+    command = ("verify-release", VERSION, "--registry", published.location)
+    result = kstasks(*command, cwd=published.checkout, env=env)
+    assert result.returncode == 1
+    assert f"the tag {TAG} of someone/else is missing" in result.stderr
+    assert f"github release {TAG} of someone/else is missing" in result.stderr

@@ -252,6 +252,8 @@ def _check_assets(
     found = releases.release_assets(github.api_url, github.repository, github.token, tag)
     wanted = [a for a in expected if a.kind in ("archive", "checksums", "sbom")]
     release_entry = _entry(entries, "github-release", tag, reference=f"{github.repository}@{tag}")
+    if not releases.tag_exists(github.api_url, github.repository, github.token, tag):
+        release_entry["problems"].append(f"the tag {tag} of {github.repository} is missing")
     if found is None:
         release_entry["problems"].append(f"github release {tag} of {github.repository} is missing")
         return

@@ -439,6 +439,13 @@ def release_assets(
     return release, list_assets(client, repository, release)
 
 
+def tag_exists(api_url: str, repository: str, token: str, tag: str) -> bool:
+    """Whether the repository has the git tag ``tag``."""
+    client = _Client(api_url, token)
+    url = f"{_repo_url(client, repository)}/git/ref/tags/{quote(tag, safe='')}"
+    return client.json("GET", url, missing_ok=True) is not None
+
+
 def download_asset(
     api_url: str, repository: str, token: str, asset: dict[str, Any], size_bound: int
 ) -> bytes:
