@@ -70,3 +70,18 @@ def test_actions_are_pinned_as_in_the_other_templates_and_secrets_stay_out_of_sc
     )
     assert "secrets." not in load(release_workflow)["jobs"]["snapshot"].__repr__()
     assert "--password-stdin" in text
+
+
+def test_the_nox_release_session_runs_kstasks_release_in_a_checkout(
+    sample_v030: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kstasks.tasks import noxsessions
+    from tests.servers import FakeSession
+
+    monkeypatch.chdir(sample_v030)
+    monkeypatch.setenv("KSTASKS_REQUIREMENT", "kstasks==0.0.0")
+    session = FakeSession("0.30.0", "--sign-key", "/dev/null")
+    noxsessions.release(session)
+    runs = [call[1:] for call in session.calls if call[0] == "run"]
+    assert runs == [("kstasks", "release", "0.30.0", "--sign-key", "/dev/null")]
+    assert any(call[0] == "install" for call in session.calls)
