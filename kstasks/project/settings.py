@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
         "actionlint": "v1.7.7",
         # Signs and verifies releases offline (no transparency log).
         "cosign": "v2.6.5",
+        # The release's SBOMs: goreleaser's default sboms cmd.
+        "syft": "v1.57.2",
     },
     "codegen": {
         "api_dir": "api",

@@ -121,6 +121,8 @@ TOOLS: dict[str, GoTool] = {
             ("github.com/sigstore/cosign/v2/cmd/cosign",),
             "cosign",
         ),
+        # The release's SBOMs (goreleaser's default sboms cmd): SPDX JSON of each binary.
+        GoTool("syft", "github.com/anchore/syft", ("github.com/anchore/syft/cmd/syft",), "syft"),
         GoTool(
             "openshift-goimports",
             "github.com/openshift-eng/openshift-goimports",
