@@ -158,8 +158,11 @@ def report(published: Published) -> dict:  # type: ignore[type-arg]
 
 @pytest.mark.tools
 def test_a_complete_signed_release_verifies(published: Published) -> None:
+    before = len(published.github.log)
     result = verify(published, "--key", str(published.public))
     assert result.returncode == 0, result.stderr
+    requests = published.github.log[before:]
+    assert requests and all(auth is None for *_, auth in requests)  # no token: none sent, not "Bearer "
     data = report(published)
     assert data["ok"] is True and data["problems"] == []
     kinds = sorted(entry["kind"] for entry in data["artifacts"])

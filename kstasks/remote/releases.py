@@ -122,7 +122,8 @@ class _Client:
     def _headers(self, url: str, extra: dict[str, str] | None) -> dict[str, str]:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         headers.update(extra or {})
-        if _origin(url) in self.trusted or url.split("?", 1)[0] in self.upload_urls:
+        trusted = _origin(url) in self.trusted or url.split("?", 1)[0] in self.upload_urls
+        if self.token and trusted:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
