@@ -104,6 +104,9 @@ def serve() -> Iterator[FakeGitHub]:
             fake.log.append(("uploads", "POST", self.path, self.headers.get("Authorization")))
             length = int(self.headers.get("Content-Length") or 0)
             status, headers, body = fake.releases.upload(self.path, length, self.rfile.read)
+            if status == 500 and fake.releases.unstall.is_set():
+                self.close_connection = True  # the client this stalled upload was for is gone
+                return
             self._send(status, headers, json.dumps(body).encode(), "application/json")
 
         def do_GET(self) -> None:
