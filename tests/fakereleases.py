@@ -143,7 +143,10 @@ class ReleaseStore:
                 return (
                     422,
                     {},
-                    {"message": "Validation Failed: already_exists", "errors": [{"code": "already_exists"}]},
+                    {
+                        "message": "Validation Failed",
+                        "errors": [{"resource": "Release", "code": "already_exists", "field": "tag_name"}],
+                    },
                 )
             release_id = self._id()
             release = {

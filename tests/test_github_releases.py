@@ -209,3 +209,19 @@ def test_two_publishers_racing_make_one_release_with_each_asset_once(
     assert all(a["state"] == "uploaded" for a in release["assets"])
     rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0 and rerun.stdout.count("already there, identical") == 3
+
+
+def test_a_release_created_meanwhile_by_another_run_is_kept(
+    github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _publish(github, _assets(tmp_path, a=b"one"))
+    real, calls = releases.find_release, {"n": 0}
+
+    def first_not_yet(*args: object) -> object:
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(releases, "find_release", first_not_yet)
+    lines = _publish(github, _assets(tmp_path, a=b"one"))
+    assert lines[0] == "github release v0.30.0: created meanwhile by another run, kept"
+    assert len(github.releases.releases[REPO]) == 1

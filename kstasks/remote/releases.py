@@ -230,11 +230,18 @@ class _Client:
 
 
 def _message(answer: network.Answer) -> str:
+    """GitHub's ``message`` and the ``code`` of each of its ``errors`` (``already_exists``)."""
     try:
-        text = json.loads(answer.body).get("message", "")
+        data = json.loads(answer.body)
+        text = str(data.get("message", ""))
+        codes = [
+            str(e.get("code")) for e in data.get("errors") or [] if isinstance(e, dict) and e.get("code")
+        ]
     except (ValueError, AttributeError):
-        text = ""
-    return f": {str(text)[:200]}" if text else ""
+        text, codes = "", []
+    if codes:
+        text = f"{text} ({', '.join(codes)})" if text else ", ".join(codes)
+    return f": {text[:200]}" if text else ""
 
 
 def _repo_url(client: _Client, repository: str) -> str:
