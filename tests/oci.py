@@ -37,11 +37,11 @@ def push_blob(registry: str, repository: str, data: bytes) -> str:
     return digest
 
 
-def _layer(arch: str) -> tuple[bytes, str]:
+def _layer(arch: str, note: str = "") -> tuple[bytes, str]:
     """A gzipped tar with one small file naming the architecture; (blob, diff id)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
-        content = f"base image for {arch}\n".encode()
+        content = f"base image for {arch}\n{note}".encode()
         info = tarfile.TarInfo("etc/kstasks-base")
         info.size = len(content)
         tar.addfile(info, io.BytesIO(content))
@@ -49,11 +49,13 @@ def _layer(arch: str) -> tuple[bytes, str]:
     return gzip.compress(uncompressed, mtime=0), _digest(uncompressed)
 
 
-def push_base_image(registry: str, repository: str, tag: str, architectures: tuple[str, ...]) -> str:
-    """An OCI index with one tiny linux image per architecture; its digest."""
+def push_base_image(
+    registry: str, repository: str, tag: str, architectures: tuple[str, ...], note: str = ""
+) -> str:
+    """An OCI index with one tiny linux image per architecture (``note`` varies its content); its digest."""
     entries = []
     for arch in architectures:
-        layer, diff_id = _layer(arch)
+        layer, diff_id = _layer(arch, note)
         layer_digest = push_blob(registry, repository, layer)
         config = json.dumps(
             {

@@ -1,4 +1,4 @@
-"""init: set a KubeStellar checkout up for kstasks (tasks.py, noxfile.py, a CI workflow)."""
+"""init: set a KubeStellar checkout up for kstasks (tasks.py, noxfile.py, the CI and release workflows)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ FILES = {
     "tasks.py": "tasks.py",
     "noxfile.py": "noxfile.py",
     ".github/workflows/kstasks.yaml": "kstasks-verify.yaml",
+    ".github/workflows/kstasks-release.yaml": "kstasks-release.yaml",
 }
 """Destination in the checkout -> template name."""
 

@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
         "logcheck_current": "v0.11.0",
         # The tests lint the workflows kstasks writes and publishes with it.
         "actionlint": "v1.7.7",
+        # Signs and verifies releases offline (no transparency log).
+        "cosign": "v2.6.5",
         # The release's SBOMs: goreleaser's default sboms cmd.
         "syft": "v1.57.2",
     },

@@ -144,13 +144,7 @@ def verify_release(graph: Graph, version: ReleaseVersion, registry: Any | None) 
         entry["digest"] = manifest.digest
         if artifact.kind == "chart":
             _check_chart(graph, version, client(where), repository, manifest.body, entry, location, client)
-    problems_found = [problem for entry in entries for problem in entry["problems"]]
-    return {
-        "version": version.text,
-        "ok": not problems_found,
-        "problems": problems_found,
-        "artifacts": entries,
-    }
+    return result_of(version, entries)
 
 
 def _check_chart(
@@ -203,20 +197,44 @@ def _check_chart(
             )
 
 
-def check_release(graph: Graph, version: ReleaseVersion, registry: Any | None, report: Path) -> Report:
+def check_release(
+    graph: Graph, version: ReleaseVersion, registry: Any | None, report: Path, *, json_out: bool = False
+) -> Report:
     """verify_release, with its JSON report written to ``report``: a line per artifact, failing
+    with exit 1 listing every problem."""
+    return report_result(verify_release(graph, version, registry), report, json_out=json_out)
+
+
+def result_of(version: ReleaseVersion, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report of ``entries`` (each with its ``problems``)."""
+    problems_found = [problem for entry in entries for problem in entry["problems"]]
+    return {
+        "version": version.text,
+        "ok": not problems_found,
+        "problems": problems_found,
+        "artifacts": entries,
+    }
+
+
+def report_result(result: dict[str, Any], report: Path, *, json_out: bool = False) -> Report:
+    """``result`` written to ``report`` as JSON; its lines (or the JSON with ``json_out``), failing
     with exit 1 listing every problem."""
     import json
 
-    result = verify_release(graph, version, registry)
+    version = result["version"]
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps(result, indent=2) + "\n")
-    lines = [f"{entry['reference']}@{entry['digest'] or 'MISSING'}" for entry in result["artifacts"]]
+    text = json.dumps(result, indent=2) + "\n"
+    report.write_text(text)
+    if json_out:
+        lines = text.splitlines()
+    else:
+        lines = [f"{entry['reference']}@{entry['digest'] or 'MISSING'}" for entry in result["artifacts"]]
     if not result["ok"]:
         failure = errors.CheckFailed(
-            f"release {version.text} is incomplete or wrong (report: {report})",
+            f"release {version} is incomplete or wrong (report: {report})",
             "Publish what is missing, then run verify-release again.",
             context="\n".join(f"  - {problem}" for problem in result["problems"]),
         )
         return Report(lines, failure)
-    return Report([*lines, f"verify-release: release {version.text} is complete (report: {report})"])
+    done = [] if json_out else [f"verify-release: release {version} is complete (report: {report})"]
+    return Report([*lines, *done])

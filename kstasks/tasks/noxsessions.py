@@ -61,10 +61,12 @@ def lint(session: Any) -> None:
 
 
 def release(session: Any) -> None:
-    """The kstasks project's sdist and wheel, built from a copy of the source and checked with
-    ``twine check --strict``, into ``dist/``."""
+    """In a checkout: its release, ``kstasks release`` with the session's arguments (the release
+    workflow `init` writes runs it). In the kstasks project: its sdist and wheel, built from a copy
+    of the source and checked with ``twine check --strict``, into ``dist/``."""
     if not in_project():
-        session.error("the release session builds the kstasks project; run it in kstasks' own directory")
+        install_kstasks(session)
+        session.run("kstasks", "release", *session.posargs)
         return
     session.install("build>=1", "twine>=5")
     temp = Path(session.create_tmp())

@@ -10,11 +10,12 @@ from invoke.context import Context
 
 from kstasks.core import context, errors, locks
 from kstasks.core.semver import parse_release_version
-from kstasks.release import prepare, verify
+from kstasks.release import prepare, signing, verify, verifyplan
 from kstasks.release import published as checked
+from kstasks.release.goreleaser import config as goreleaser
 from kstasks.release.graph import check, model, scan, select
 from kstasks.release.graph import discover as discovery
-from kstasks.remote import github
+from kstasks.remote import github, releases
 from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, show, target
 
@@ -139,9 +140,13 @@ def bump(
     name="verify-release",
     help={
         "version": "The published release to check.",
-        "registry": "Registry (HOST[:PORT]/PATH or oci://...) holding this release's artifacts "
+        "registry": "Registry (HOST[:PORT]/PATH or oci://...) holding this release's images and charts "
         "(default: each artifact's own).",
         "report": "Where to write the JSON report (default: dist/release-<version>.json).",
+        "json": "Print the JSON report instead of a line per artifact.",
+        "key": "A cosign public key: every image and the checksums file must carry its signature.",
+        "github": "Check the GitHub release's assets (GITHUB_API_URL, GITHUB_REPOSITORY; GITHUB_TOKEN "
+        "optional); --no-github skips them.",
         "repo": REPO_HELP,
     },
 )
@@ -150,14 +155,41 @@ def verify_release(
     version: str,
     registry: str | None = None,
     report: str | None = None,
+    json_: bool = False,
+    key: str | None = None,
+    github: bool = True,
     repo: str | None = None,
 ) -> None:
-    """Check over the registry API that every artifact of a release is published and consistent."""
+    """Check that every artifact of a published release exists and is what the release says
+    (the goreleaser config's images, charts and GitHub release assets when the checkout has one)."""
     wanted = parse_release_version(version)
     override = Reference.parse(registry) if registry else None
-    root, graph = _graph(c, repo)
+    t = target(c, repo, [])
+    root = t.checkout.root
     path = Path(report) if report else root / "dist" / f"release-{wanted.text}.json"
-    show(verify.check_release(graph, wanted, override, path))
+    if goreleaser.config_path(root) is None:
+        if key:
+            raise errors.BadInput("--key needs a checkout with a goreleaser config", "Drop --key.")
+        graph = select.graph_for(root, t.config["release"]["graph"])
+        show(verify.check_release(graph, wanted, override, path, json_out=json_))
+        return
+    public = Path(key) if key else None
+    if public is not None:
+        signing.check_key(public, private=False)
+    target_github = None
+    if github:
+        settings = releases.from_environment(need_token=False)
+        target_github = verifyplan.GitHubTarget(settings.api_url, settings.repository, settings.token)
+    plan = goreleaser.load_plan(root)
+    inputs = verifyplan.Inputs(
+        wanted.text,
+        registry=override,
+        github=target_github,
+        key=public,
+        cosign=t.toolbox.binary("cosign") if public is not None else None,
+    )
+    result = verify.result_of(wanted, verifyplan.verify_plan(plan, inputs))
+    show(verify.report_result(result, path, json_out=json_))
 
 
 def collection() -> Collection:

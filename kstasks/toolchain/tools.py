@@ -128,6 +128,13 @@ TOOLS: dict[str, GoTool] = {
             ("github.com/rhysd/actionlint/cmd/actionlint",),
             "actionlint",
         ),
+        # Signs release images and the checksums file offline (`release --sign-key`, verify-release --key).
+        GoTool(
+            "cosign",
+            "github.com/sigstore/cosign/v2",
+            ("github.com/sigstore/cosign/v2/cmd/cosign",),
+            "cosign",
+        ),
         # The release's SBOMs (goreleaser's default sboms cmd): SPDX JSON of each binary.
         GoTool("syft", "github.com/anchore/syft", ("github.com/anchore/syft/cmd/syft",), "syft"),
         GoTool(
