@@ -190,18 +190,16 @@ def ko_build_local(
     build_local(c, repo, list(component or []), arch, tag)
 
 
-def load_images(
-    c: Context,
+def load_into_cluster(
+    t: Target,
     loader: str,
-    repo: str | None,
     cluster: str | None,
     components: list[str],
     arch: str | None,
     tag: str | None,
-) -> None:
+) -> tuple[list[str], str]:
     """Build every image the checkout's ``loader`` recipe names into the engine, then load each
-    into the cluster (kind load docker-image / k3d image import)."""
-    t = target(c, repo, ["ko"])
+    into the cluster (kind load docker-image / k3d image import); the images and their tag."""
     rules = makerecipes.read(t.checkout.root)
     recipe = rules.loaders[loader]
     program = local.require_loader(recipe.program)
@@ -214,14 +212,28 @@ def load_images(
         output.warn(f"the Makefile has no {loader} target; loading every ko-build-*-local image")
     for correction in recipe.corrections:
         output.warn(correction)
-    name = (
-        cluster
-        or os.environ.get(recipe.cluster_variable)
-        or (t.config["images"]["kind_cluster"] if recipe.program == "kind" else recipe.cluster_default)
+    default_cluster = (
+        t.config["images"]["kind_cluster"] if recipe.program == "kind" else recipe.cluster_default
     )
-    images = build_components(t, chosen, arch, tag)
+    name = cluster or os.environ.get(recipe.cluster_variable) or default_cluster
+    image_tag = tag or t.config["images"].get("tag") or t.checkout.short_commit()
+    images = build_components(t, chosen, arch, image_tag)
     local.load_into_cluster(program, recipe.program, images, name)
     show([f"loaded {image} into {recipe.program} cluster {name}" for image in images])
+    return images, image_tag
+
+
+def load_images(
+    c: Context,
+    loader: str,
+    repo: str | None,
+    cluster: str | None,
+    components: list[str],
+    arch: str | None,
+    tag: str | None,
+) -> None:
+    """The kind-load-image / k3d-load-image task bodies."""
+    load_into_cluster(target(c, repo, ["ko"]), loader, cluster, components, arch, tag)
 
 
 LOAD_HELP = {
