@@ -12,10 +12,20 @@ from invoke.context import Context
 
 from kstasks.core import context, errors, output
 from kstasks.core.semver import ReleaseVersion, parse_release_version
-from kstasks.images import local, makerecipes, publish, toolimage
+from kstasks.images import local, makerecipes, publish, toolimage, toolpatches
+from kstasks.project.repo import resolve_root
 from kstasks.remote import github
 from kstasks.remote.registry import Reference
-from kstasks.tasks.common import REPO_HELP, Target, show, show_pushed, start, target, toolbox
+from kstasks.tasks.common import (
+    REPO_HELP,
+    Target,
+    project_dir,
+    show,
+    show_pushed,
+    start,
+    target,
+    toolbox,
+)
 from kstasks.toolchain import golang
 
 LOCAL_HELP = {
@@ -343,15 +353,31 @@ def publish_tool_image(
     if trace:
         context.configure(level="verbose")  # the scripts' -X: every command and ko's output as it runs
     build = publish.KoBuild(box.binary("ko"), platforms, trace, str(settings.get("ko_base_image") or ""))
+    chosen = release_of(tool, release)
+    patch = tool_patch(c, config, name, chosen.tag)
     pushed = toolimage.build_tool_image(
         tool,
-        release_of(tool, release),
+        chosen,
         registry=destination,
         build=build,
         source=source or tool.source,
         force=force,
+        patch=patch,
+        go=golang.go_binary(),
     )
     show_pushed(pushed)
+
+
+def tool_patch(c: Context, config: dict[str, Any], name: str, version: str) -> toolpatches.Patch | None:
+    """The dependency patch the checkout's hack/build-<name>-image.sh applies at ``version``, said."""
+    root = resolve_root(None, config.get("repo"), config_dir=project_dir(c))
+    patches = toolpatches.read(root, name)
+    patch = toolpatches.for_version(patches, version)
+    if patch is not None:
+        output.say(f"{patch.source} patches {name} {version}: {patch.describe()}")
+    elif patches:
+        output.say(f"hack/build-{name}-image.sh has no dependency patch for {name} {version}")
+    return patch
 
 
 def tool_image_task(name: str, label: str) -> Task:
