@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from invoke import Collection, task
@@ -11,7 +12,7 @@ from invoke.context import Context
 from kstasks.codegen import allgenerated, clients, controllergen, stamp
 from kstasks.codegen.imports import run_imports
 from kstasks.codegen.layout import ImportSettings, Layout, require_inputs, tools_for
-from kstasks.core import context
+from kstasks.core import context, output
 from kstasks.project import checkoutconfig, pins, scaffold
 from kstasks.project.repo import Checkout, find_checkout, resolve_root
 from kstasks.release.graph import discover
@@ -154,6 +155,13 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
         return
     for written in scaffold.init_checkout(checkout.root, force=force):
         print(f"wrote {written.relative_to(checkout.root)}")
+    presubmits, warnings = scaffold.write_presubmit_workflow(
+        checkout.root, _task_names(checkout.root), force=force
+    )
+    for warning in warnings:
+        output.warn(warning)
+    if presubmits is not None:
+        print(f"wrote {presubmits.relative_to(checkout.root)}")
     discovery = pins.discover(checkout.root, checkout.module)
     path, added = checkoutconfig.write_pins(checkout.root, discovery, force=force)
     if added:
@@ -161,6 +169,13 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
     else:
         print(f"{path.relative_to(checkout.root)}: nothing to add")
     discover.write_discovered(checkout.root, graph_name, force=force)
+
+
+def _task_names(root: Path) -> list[str]:
+    """Every task kstasks has for the checkout at ``root``."""
+    from kstasks.tasks import build_namespace
+
+    return list(build_namespace(root).task_names)
 
 
 def collection() -> Collection:
