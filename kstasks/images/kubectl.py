@@ -8,9 +8,11 @@ tool images (:func:`kstasks.images.build_tool_image`), and pushed as ``<registry
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from kstasks.core import errors, output
@@ -67,3 +69,17 @@ def stable_release(base: str, *, deadline: float = 20.0) -> ReleaseVersion:
         raise errors.StepFailed(f"{url} does not hold a release version ({text[:40]!r})", "Pass --version.")
     output.say(f"Using kubectl {version.tag} (the stable release marker).")
     return version
+
+
+DOCKERFILE = "hack/Dockerfile.kubectl"
+_FROM_RE = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)", re.MULTILINE)
+
+
+def dockerfile_base(root: Path | None) -> str:
+    """The base image the checkout's ``hack/Dockerfile.kubectl`` builds on (its last ``FROM``;
+    empty without one): the kubectl image is built on it, as the Dockerfile's is (UBI9 at v0.30)."""
+    path = Path(root) / DOCKERFILE if root is not None else None
+    if path is None or not path.is_file():
+        return ""
+    found = _FROM_RE.findall(path.read_text(errors="replace"))
+    return found[-1] if found else ""

@@ -213,9 +213,13 @@ def build_kubectl_image(
     force: bool = False,
 ) -> None:
     """Build the kubectl image at a release with ko, multi-platform, and push it (the hack script)."""
-    spec = start(c)["images"]["tools"]["kubectl"]
+    config = start(c)
+    spec = config["images"]["tools"]["kubectl"]
     base = marker_url or str(spec.get("release_marker") or kubectl.DEFAULT_MARKER_BASE)
     kubectl.marker_url(base)
+    image_base = kubectl.dockerfile_base(resolve_root(None, config.get("repo"), config_dir=project_dir(c)))
+    if image_base:
+        output.say(f"build-kubectl-image: on {image_base}, the base of {kubectl.DOCKERFILE}")
     publish_tool_image(
         c,
         "kubectl",
@@ -226,6 +230,7 @@ def build_kubectl_image(
         trace=trace,
         source=source,
         force=force,
+        base_image=image_base,
     )
 
 

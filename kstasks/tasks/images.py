@@ -338,8 +338,10 @@ def publish_tool_image(
     trace: bool,
     source: str | None,
     force: bool,
+    base_image: str = "",
 ) -> None:
-    """Check every input of tool image ``name`` first, resolve its release, then build and push it."""
+    """Check every input of tool image ``name`` first, resolve its release, then build and push it
+    (on ``base_image`` when no ko base image is configured)."""
     config = start(c)
     settings = config["images"]
     tool = toolimage.tool_images_from_config(settings["tools"])[name]
@@ -352,7 +354,10 @@ def publish_tool_image(
     box.validate(["ko"])
     if trace:
         context.configure(level="verbose")  # the scripts' -X: every command and ko's output as it runs
-    build = publish.KoBuild(box.binary("ko"), platforms, trace, str(settings.get("ko_base_image") or ""))
+    base = str(settings.get("ko_base_image") or "") or (
+        "" if os.environ.get("KO_DEFAULTBASEIMAGE") else base_image
+    )
+    build = publish.KoBuild(box.binary("ko"), platforms, trace, base)
     chosen = release_of(tool, release)
     patch = tool_patch(c, config, name, chosen.tag)
     pushed = toolimage.build_tool_image(
