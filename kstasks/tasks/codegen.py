@@ -13,9 +13,11 @@ from kstasks.codegen import allgenerated, clients, controllergen, stamp
 from kstasks.codegen.imports import run_imports
 from kstasks.codegen.layout import ImportSettings, Layout, require_inputs, tools_for
 from kstasks.core import context, output
+from kstasks.images import makerecipes
 from kstasks.project import checkoutconfig, pins, scaffold
 from kstasks.project.repo import Checkout, find_checkout, resolve_root
 from kstasks.release.graph import discover
+from kstasks.tasks import makefilemap
 from kstasks.tasks.common import REPO_HELP, Target, project_dir, show, start, target, toolbox, writing
 from kstasks.toolchain import golang
 
@@ -172,10 +174,12 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
 
 
 def _task_names(root: Path) -> list[str]:
-    """Every task kstasks has for the checkout at ``root``."""
-    from kstasks.tasks import build_namespace
-
-    return list(build_namespace(root).task_names)
+    """The tasks a make target can be: those the Makefile maps name for a target (every release's),
+    and the checkout's own ``ko-build-*-local`` targets."""
+    names = {
+        task for ref in makefilemap.refs() for entry in makefilemap.load(ref=ref) for task in entry.tasks
+    }
+    return sorted(names | {found.target for found in makerecipes.read(root).images})
 
 
 def collection() -> Collection:
