@@ -229,7 +229,8 @@ def load_into_cluster(
     image_tag = tag or t.config["images"].get("tag") or t.checkout.short_commit()
     images = build_components(t, chosen, arch, image_tag)
     local.load_into_cluster(program, recipe.program, images, name)
-    show([f"loaded {image} into {recipe.program} cluster {name}" for image in images])
+    if not context.dry_run():
+        show([f"loaded {image} into {recipe.program} cluster {name}" for image in images])
     return images, image_tag
 
 
