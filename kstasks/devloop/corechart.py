@@ -77,7 +77,9 @@ def read_install_command(checkout: Checkout, chart_dir: str) -> InstallCommand:
         ) from err
     args = tuple(word.replace("__SHORT_COMMIT__", SHORT_COMMIT) for word in words[1:])
     chart = next((word for word in args if word.rstrip("/") == chart_dir.rstrip("/")), f"{chart_dir}/")
-    defaults = {match[1]: match[2].strip("\"'") for match in _ASSIGN_RE.finditer(text)}
+    defaults: dict[str, str] = {}
+    for match in _ASSIGN_RE.finditer(text):  # the first top-level assignment is the default
+        defaults.setdefault(match[1], match[2].strip("\"'"))
     return InstallCommand(args, defaults, chart, E2E_SETUP)
 
 
