@@ -136,6 +136,12 @@ class FakeSession:
     def error(self, message: str) -> None:
         raise RuntimeError(message)
 
+    def log(self, message: str) -> None:
+        self.calls.append(("log", message))
+
+    def warn(self, message: str) -> None:
+        self.calls.append(("warn", message))
+
     def create_tmp(self) -> str:
         """The session's scratch directory (removed with the session object)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="kstasks-test-")

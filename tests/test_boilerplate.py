@@ -132,3 +132,23 @@ def test_task_checks_the_commit_and_never_touches_the_working_tree(sample_repo: 
     assert "1 files have incorrect boilerplate headers:" in committed.stderr
     assert "pkg/crd/uncommitted.go" in committed.stderr.splitlines()
     assert tree_digest(sample_repo) == before
+
+
+def test_the_port_is_the_script_the_releases_pin(
+    sample_v030: Path, sample_repo: Path, tmp_path: Path
+) -> None:
+    """v0.30.0 pins repo-infra 2b27a29, the last commit that changed verify_boilerplate.py (v0.24.0
+    takes master, the same script): the port is that script; another pin is warned of."""
+    assert boilerplate.repo_infra_pin(sample_v030) == boilerplate.PORTED_COMMIT
+    assert boilerplate.pin_note(sample_v030)[1] is True
+    assert boilerplate.pin_note(sample_repo) == ("", True)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "Makefile").write_text(
+        "x:\n\tcurl -o v.py https://raw.githubusercontent.com/kubernetes/repo-infra/0123456789ab"
+        "/hack/verify_boilerplate.py\n"
+    )
+    note, same = boilerplate.pin_note(other)
+    assert not same and "pins repo-infra 0123456789ab" in note
+    result = kstasks("verify-boilerplate", cwd=sample_v030, env={"KSTASKS_REPO": str(sample_v030)})
+    assert "is the script kstasks ports" in result.stderr

@@ -151,3 +151,26 @@ def test_integration_without_etcd_says_what_to_install(sample_repo: Path, tmp_pa
     assert result.returncode == 2
     assert "etcd is not on PATH" in result.stderr and "apt-get install etcd-server" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_integration_takes_the_etcd_version_the_script_pins(sample_v030: Path, tmp_path: Path) -> None:
+    from kstasks.devloop import integration
+    from kstasks.project.repo import load_checkout
+
+    assert integration.pinned_etcd(load_checkout(sample_v030)) == "3.5.16"
+    path_etcd = integration.etcd_version(shutil.which("etcd") or "etcd")
+    if path_etcd != "3.5.16":
+        refused = run(sample_v030, "--dry", "test-integration")
+        assert refused.returncode == 2
+        assert "pins etcd 3.5.16, but the etcd on PATH" in refused.stderr and path_etcd in refused.stderr
+        anyway = run(sample_v030, "--dry", "test-integration", "--any-etcd")
+        assert anyway.returncode == 0, anyway.stderr
+        assert "pins etcd 3.5.16; using" in anyway.stderr
+    bin_dir = tmp_path / "etcd-bin"
+    bin_dir.mkdir()
+    (bin_dir / "etcd").write_text("#!/bin/sh\necho 'etcd Version: 3.5.16'\n")
+    (bin_dir / "etcd").chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    matching = run(sample_v030, "--dry", "test-integration", **env)
+    assert matching.returncode == 0, matching.stderr
+    assert "(3.5.16, the version hack/run-integration-tests.sh pins)" in matching.stderr

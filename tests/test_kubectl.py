@@ -96,3 +96,11 @@ def test_latest_kubectl_is_built_and_pushed(
     assert pinned.returncode == 0, pinned.stderr
     assert tags(registry, "tools/kubectl") == ["1.29.0", "1.30.1"]
     assert Marker.requests == ["/release/stable.txt"]
+
+
+def test_the_image_is_built_on_the_checkouts_dockerfile_base(sample_v030: Path, sample_repo: Path) -> None:
+    from kstasks.images import kubectl as kubectl_image
+
+    assert kubectl_image.dockerfile_base(sample_v030) == "registry.access.redhat.com/ubi9/ubi-minimal"
+    assert kubectl_image.dockerfile_base(sample_repo) == ""
+    assert kubectl_image.dockerfile_base(None) == ""

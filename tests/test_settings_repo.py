@@ -28,6 +28,8 @@ def test_defaults_are_kubestellar_v0_24_0() -> None:
         "staticcheck": "v0.3.0",
         "logcheck": "v0.4.1",
         "lint_gotoolchain": "go1.21.8",
+        "golangci_lint_v2": "v2.4.0",
+        "logcheck_current": "v0.11.0",
         "actionlint": "v1.7.7",
     }
     assert d["images"]["registry"] == "ghcr.io/kubestellar/kubestellar"

@@ -227,7 +227,8 @@ def require_chart(checkout: Checkout, layout: ChartLayout) -> None:
         raise errors.BadInput(
             f"{checkout.root} has no {layout.chart_dir}/ directory, so there is no chart to derive "
             "(KubeStellar releases from v0.25.0 on have none)",
-            "Nothing was written; use this task on a checkout with a chart, or set kstasks.chart.chart_dir.",
+            "Nothing was written. v0.25 replaced `make chart` with core-chart/: `package-charts` packages it "
+            "and `install-local-core-chart` installs it with local images.",
         )
 
 

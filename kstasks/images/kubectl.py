@@ -9,6 +9,8 @@ pushed as ``<registry>/kubectl:<version>``.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from kstasks.core import errors, output
@@ -76,3 +78,17 @@ def stable_release(base: str, *, deadline: float | None = None) -> ReleaseVersio
         raise errors.StepFailed(f"{url} does not hold a release version ({text[:40]!r})", "Pass --version.")
     output.say(f"Using kubectl {version.tag} (the stable release marker).")
     return version
+
+
+DOCKERFILE = "hack/Dockerfile.kubectl"
+_FROM_RE = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)", re.MULTILINE)
+
+
+def dockerfile_base(root: Path | None) -> str:
+    """The base image the checkout's ``hack/Dockerfile.kubectl`` builds on (its last ``FROM``;
+    empty without one): the kubectl image is built on it, as the Dockerfile's is (UBI9 at v0.30)."""
+    path = Path(root) / DOCKERFILE if root is not None else None
+    if path is None or not path.is_file():
+        return ""
+    found = _FROM_RE.findall(path.read_text(errors="replace"))
+    return found[-1] if found else ""

@@ -18,7 +18,8 @@ from pathlib import Path
 from kstasks.project import pins
 
 LOCAL_TARGET_RE = re.compile(r"^ko-build-[A-Za-z0-9-]+-local$")
-_RULE_RE = re.compile(r"^([A-Za-z0-9_./-]+)\s*:(?!=)\s*(.*)$")
+_RULE_RE = re.compile(r"^([^:#=\s\t][^:#=]*?)\s*::?(?!=)\s*(.*)$")
+_CONDITIONAL_RE = re.compile(r"^\s*(ifn?def|ifn?eq|else|endif|include|-include|export|define|endef)\b")
 _KO_RE = re.compile(r"\bko build\b.*?\s(\./\S+)")
 _DOCKER_TAG_RE = re.compile(r"\bdocker tag\s+\S+\s+\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]\s*$")
 _VARIABLE_RE = re.compile(r"\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]")
@@ -92,21 +93,23 @@ class MakeRules:
 
 
 def rules_with_prerequisites(text: str) -> dict[str, tuple[list[str], list[str]]]:
-    """Each rule's target: (prerequisites, recipe lines)."""
+    """Each rule's target (every one of a multi-target rule, ``$(VAR)`` file targets and ``%``
+    patterns included; special targets such as ``.PHONY`` left out): (prerequisites, recipe lines)."""
     result: dict[str, tuple[list[str], list[str]]] = {}
-    current: str | None = None
+    current: list[str] = []
     for line in pins.logical_lines(text):
         if line.startswith("\t"):
-            if current is not None:
-                result[current][1].append(line.strip())
+            for name in current:
+                result[name][1].append(line.strip())
             continue
         match = _RULE_RE.match(line)
-        if match and not line.startswith(".") and not re.match(r"^\S+\s*(\?|:|\+)?=", line):
-            current = match[1]
+        if match and not re.match(r"^\S+\s*(\?|:|::|\+|!)?=", line) and not _CONDITIONAL_RE.match(line):
+            current = [name for name in match[1].split() if not name.startswith(".")]
             prerequisites = match[2].split("##", 1)[0].split(";", 1)[0].split()
-            result.setdefault(current, ([], []))[0].extend(prerequisites)
+            for name in current:
+                result.setdefault(name, ([], []))[0].extend(prerequisites)
         elif line.strip():
-            current = None
+            current = []
     return result
 
 

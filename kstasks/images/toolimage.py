@@ -9,6 +9,7 @@ from typing import Any
 
 from kstasks.core import context, errors, output, scratch
 from kstasks.core.semver import ReleaseVersion
+from kstasks.images import toolpatches
 from kstasks.images.publish import (
     KoBuild,
     announce_existing,
@@ -81,6 +82,8 @@ def build_tool_image(
     build: KoBuild,
     source: str,
     force: bool = False,
+    patch: toolpatches.Patch | None = None,
+    go: str = "go",
 ) -> str:
     """Build ``tool`` at ``version`` and publish ``<registry>/<tool>:<version>``.
 
@@ -93,5 +96,7 @@ def build_tool_image(
         checkout = Path(temp) / tool.name
         with output.step(f"fetch {tool.name} {version.tag}"):
             clone_at_tag(source, version.tag, checkout)
+        if patch is not None:
+            toolpatches.apply(patch, checkout, go)
         artifact = build_into(checkout, tool.package, registry, build, version.registry_tag, Path(temp))
         return publish_layouts(registry, [artifact], force=force, what="image")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kstasks import __version__
 from kstasks.core import errors, fsutil, paths
-from kstasks.project import requirement
+from kstasks.project import prow, requirement
 from kstasks.project.headers import BOILERPLATE_DIR, load_templates, template_key
 
 FILES = {
@@ -92,3 +92,60 @@ def with_license_header(text: str, dest: str, headers: dict[str, list[str]]) -> 
     year = str(datetime.date.today().year)
     header = "\n".join(line.replace("YEAR", year) for line in headers[key]).rstrip("\n")
     return f"{header}\n\n{text}"
+
+
+PRESUBMITS_FILE = ".github/workflows/kstasks-presubmits.yaml"
+PRESUBMIT_JOB = """  @JOB@:
+    name: "@NAME@ (nox -s @SESSION@)"
+    runs-on: ubuntu-latest
+    timeout-minutes: 60
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2
+        with:
+          persist-credentials: false
+      - uses: actions/setup-go@d35c59abb061a4a6fb18e82ac0862c26744d6ab5  # v5.5.0
+        with:
+          go-version-file: go.mod
+          cache: true
+          cache-dependency-path: go.sum
+      - uses: actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065  # v5.6.0
+        with:
+          python-version: "3.11"
+      - run: python -m pip install "${KSTASKS_REQUIREMENT}"
+      - run: nox -s @SESSION@
+"""
+
+
+def presubmit_workflow(root: Path, tasks: list[str]) -> tuple[str, list[str]]:
+    """The workflow with a job per presubmit of the checkout's .prow.yaml that kstasks can run
+    (empty without one), and a warning for each it cannot."""
+    jobs, warnings = [], []
+    for job in prow.read(root):
+        problem = job.problem(tasks)
+        if problem:
+            warnings.append(f"{prow.PROW_FILE}: presubmit {job.name} has no job: {problem}")
+            continue
+        text = PRESUBMIT_JOB
+        for placeholder, value in (("@JOB@", job.name), ("@NAME@", job.name), ("@SESSION@", job.session)):
+            text = text.replace(placeholder, value)
+        jobs.append(text)
+    if not jobs:
+        return "", warnings
+    return template("kstasks-presubmits.yaml").replace("@JOBS@\n", "\n".join(jobs)), warnings
+
+
+def write_presubmit_workflow(
+    root: Path, tasks: list[str], *, force: bool = False
+) -> tuple[Path | None, list[str]]:
+    """Write :data:`PRESUBMITS_FILE` when the checkout has presubmits (refusing to overwrite one
+    unless ``force``); the path written (None: nothing to write) and the warnings."""
+    text, warnings = presubmit_workflow(root, tasks)
+    if not text:
+        return None, warnings
+    path = root / PRESUBMITS_FILE
+    if path.exists() and not force:
+        raise errors.BadInput(f"{PRESUBMITS_FILE} already exists in {root}", "Pass --force to overwrite it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    headers = load_templates(root / BOILERPLATE_DIR)
+    path.write_text(with_license_header(text, PRESUBMITS_FILE, headers))
+    return path, warnings

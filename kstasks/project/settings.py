@@ -92,6 +92,9 @@ DEFAULTS: dict[str, Any] = {
         "dist_dir": "dist",
         # Where release charts are published (the workflow's oci://ghcr.io/kubestellar/kubestellar).
         "registry": "oci://ghcr.io/kubestellar/kubestellar",
+        # install-local-core-chart: fetch the core chart's dependencies whose repository starts with
+        # a key from its value instead (a mirror), e.g. {"oci://ghcr.io/kubestellar": "oci://HOST/x"}.
+        "dependency_repositories": {},
     },
     "images": {
         # The Makefile's DOCKER_REGISTRY.

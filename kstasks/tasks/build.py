@@ -135,10 +135,17 @@ def modules(c: Context, repo: str | None = None) -> None:
     build.tidy(_checkout_only(c, repo).checkout)
 
 
-@task(name="test-integration", help={"repo": REPO_HELP})
-def test_integration(c: Context, repo: str | None = None) -> None:
-    """The controller-manager integration tests with the etcd on PATH (hack/run-integration-tests.sh)."""
-    integration.run_integration_tests(_checkout_only(c, repo).checkout)
+@task(
+    name="test-integration",
+    help={
+        "repo": REPO_HELP,
+        "any-etcd": "Use the etcd on PATH even when it is not the version the checkout's script pins.",
+    },
+)
+def test_integration(c: Context, repo: str | None = None, any_etcd: bool = False) -> None:
+    """The controller-manager integration tests with the etcd on PATH, of the version the checkout's
+    hack/run-integration-tests.sh pins."""
+    integration.run_integration_tests(_checkout_only(c, repo).checkout, any_etcd=any_etcd)
 
 
 def collection() -> Collection:

@@ -9,6 +9,7 @@ from invoke import Collection, task
 from invoke.context import Context
 
 from kstasks.checks import boilerplate, drift, suite, verifycache
+from kstasks.core import output
 from kstasks.project import headers, worktrees
 from kstasks.project.repo import Checkout
 from kstasks.tasks.codegen import generate_all_for, needed_tools
@@ -46,6 +47,9 @@ def verify_boilerplate(
 ) -> None:
     """Fail, naming each file, when a source file lacks its license header (make verify-boilerplate)."""
     t = target(c, repo, [])
+    note, same = boilerplate.pin_note(t.checkout.root)
+    if note:
+        (output.say if same else output.warn)(f"verify-boilerplate: {note}")
     skips = (*boilerplate.DEFAULT_SKIP, *(skip or boilerplate.MAKEFILE_SKIP))
     with _source(t.checkout, in_place, "verify-boilerplate") as (source, what):
         boilerplate.verify_boilerplate(source.root, boilerplate_dir, skips, what=what)

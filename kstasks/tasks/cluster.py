@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +11,13 @@ from invoke.context import Context
 
 from kstasks.charts import derive
 from kstasks.codegen import controllergen
-from kstasks.core import output
-from kstasks.devloop import deploy, prereqs, prereqscript
+from kstasks.core import errors, output, runner, scratch
+from kstasks.devloop import corechart, deploy, prereqs, prereqscript
 from kstasks.images import kubectl, local
 from kstasks.project.repo import resolve_root
 from kstasks.tasks.charts import controller_manager_image
 from kstasks.tasks.common import REPO_HELP, Target, project_dir, show, start, target
-from kstasks.tasks.images import publish_tool_image
+from kstasks.tasks.images import load_into_cluster, publish_tool_image
 
 IGNORE_HELP = "Ignore resources that are already gone (make's ignore-not-found=true)."
 MANIFESTS_HELP = "Run manifests first, as make does (it may rewrite tracked files)."
@@ -110,6 +111,14 @@ def install_local_chart(
     """chart, kind-load-image, then helm upgrade --install ./chart (make install-local-chart)."""
     t = target(c, repo, ["kustomize", "helm"] + (["controller-gen"] if with_manifests else []))
     settings = _settings(t)
+    if not t.checkout.path(settings.chart_dir).is_dir():
+        core = t.config["chart"]["core_chart_dir"]
+        raise errors.BadInput(
+            f"{t.checkout.root} has no {settings.chart_dir}/ (KubeStellar removed it and make "
+            "install-local-chart in v0.25)",
+            f"Use install-local-core-chart: it installs {core}/ with the locally built images, as the "
+            "checkout's E2E setup does.",
+        )
     deploy.require_command("kind", "https://kind.sigs.k8s.io")
     deploy.require_cluster(deploy.require_kubectl(), settings.kube_context)
     if with_manifests:
@@ -118,6 +127,67 @@ def install_local_chart(
     derive.run_chart(t.checkout, derive.ChartLayout.from_config(t.config["chart"]), t.toolbox, chosen)
     local.kind_load([chosen], t.config["images"]["kind_cluster"])
     deploy.install_local_chart(t.checkout, settings, t.toolbox.binary("helm"))
+
+
+@task(
+    name="install-local-core-chart",
+    iterable=["dependency_repo"],
+    help={
+        "repo": REPO_HELP,
+        "cluster": "The kind cluster to load the images into (default: KIND_HOSTING_CLUSTER, else kubeflex).",
+        "tag": "The image tag and KUBESTELLAR_VERSION (default: IMAGE_TAG, else the short commit hash).",
+        "arch": "linux/ARCH to build (default: ARCH, else `go env GOARCH`).",
+        "dependency-repo": "FROM=TO: fetch the core chart's dependencies whose repository starts with "
+        "FROM from TO instead (repeatable; also kstasks.chart.dependency_repositories).",
+        "template": "Print what would be installed (helm template) instead of installing it.",
+    },
+)
+def install_local_core_chart(
+    c: Context,
+    repo: str | None = None,
+    cluster: str | None = None,
+    tag: str | None = None,
+    arch: str | None = None,
+    dependency_repo: list[str] | None = None,
+    template: bool = False,
+) -> None:
+    """Build and load the images (as kind-load-image), update core-chart's dependencies and helm
+    upgrade --install it with them, as the checkout's E2E setup does (on a staged copy)."""
+    t = target(c, repo, ["ko", "helm"])
+    settings = _settings(t)
+    chart_dir = str(t.config["chart"]["core_chart_dir"])
+    redirects = corechart.parse_redirects(
+        list(dependency_repo or []), t.config["chart"].get("dependency_repositories") or {}
+    )
+    if not (t.checkout.path(chart_dir) / "Chart.yaml").is_file():
+        raise errors.BadInput(
+            f"{t.checkout.root} has no {chart_dir}/Chart.yaml",
+            "install-local-core-chart is for the core-chart layout (v0.25+); "
+            "use install-local-chart for chart/.",
+        )
+    local.require_loader("kind")
+    if not template:
+        deploy.require_cluster(deploy.require_kubectl(), settings.kube_context)
+    command = corechart.read_install_command(t.checkout, chart_dir)
+    output.say(f"kstasks: the helm command from {command.source}")
+    _, image_tag = load_into_cluster(t, "kind-load-image", cluster, [], arch, tag)
+    helm = t.toolbox.binary("helm")
+    values = {name: os.environ[name] for name in command.defaults if os.environ.get(name)}
+    if settings.kube_context:
+        values["HOSTING_CONTEXT"] = settings.kube_context
+    with scratch.directory("core-chart") as staging:
+        staged, rewrites = corechart.stage_chart(t.checkout, chart_dir, staging, redirects)
+        for rewrite in rewrites:
+            output.detail(f"dependency repository {rewrite}")
+        corechart.dependency_update(helm, staged)
+        args = corechart.expand_args(command, tag=image_tag, chart_path=staged, values=values)
+        if template:
+            rendered = runner.run(
+                [helm, *corechart.as_template(args)], capture=True, what="helm template (core chart)"
+            )
+            show(rendered.stdout)
+            return
+        runner.run([helm, *args], cwd=t.checkout.root, what="helm upgrade --install (core chart)")
 
 
 @task(
@@ -143,9 +213,13 @@ def build_kubectl_image(
     force: bool = False,
 ) -> None:
     """Build the kubectl image at a release with ko, multi-platform, and push it (the hack script)."""
-    spec = start(c)["images"]["tools"]["kubectl"]
+    config = start(c)
+    spec = config["images"]["tools"]["kubectl"]
     base = marker_url or str(spec.get("release_marker") or kubectl.DEFAULT_MARKER_BASE)
     kubectl.marker_url(base)
+    image_base = kubectl.dockerfile_base(resolve_root(None, config.get("repo"), config_dir=project_dir(c)))
+    if image_base:
+        output.say(f"build-kubectl-image: on {image_base}, the base of {kubectl.DOCKERFILE}")
     publish_tool_image(
         c,
         "kubectl",
@@ -156,6 +230,7 @@ def build_kubectl_image(
         trace=trace,
         source=source,
         force=force,
+        base_image=image_base,
     )
 
 
@@ -202,6 +277,7 @@ def collection() -> Collection:
         deploy_,
         undeploy,
         install_local_chart,
+        install_local_core_chart,
         build_kubectl_image,
         check_prereqs,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from invoke import Collection, task
@@ -11,10 +12,12 @@ from invoke.context import Context
 from kstasks.codegen import allgenerated, clients, controllergen, stamp
 from kstasks.codegen.imports import run_imports
 from kstasks.codegen.layout import ImportSettings, Layout, require_inputs, tools_for
-from kstasks.core import context
+from kstasks.core import context, output
+from kstasks.images import makerecipes
 from kstasks.project import checkoutconfig, pins, scaffold
 from kstasks.project.repo import Checkout, find_checkout, resolve_root
 from kstasks.release.graph import discover
+from kstasks.tasks import makefilemap
 from kstasks.tasks.common import REPO_HELP, Target, project_dir, show, start, target, toolbox, writing
 from kstasks.toolchain import golang
 
@@ -153,21 +156,38 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
             print(f"would write {name}")
         return
     config_name = (checkoutconfig.config_file(checkout.root) or checkout.root / "invoke.yaml").name
-    with scaffold.all_or_nothing(checkout.root, (config_name, graph_name)):
+    also = (config_name, graph_name, scaffold.PRESUBMITS_FILE)
+    with scaffold.all_or_nothing(checkout.root, also):
         said = [
             f"wrote {w.relative_to(checkout.root)}"
             for w in scaffold.init_checkout(checkout.root, force=force)
         ]
+        presubmits, warnings = scaffold.write_presubmit_workflow(
+            checkout.root, _task_names(checkout.root), force=force
+        )
+        if presubmits is not None:
+            said.append(f"wrote {presubmits.relative_to(checkout.root)}")
         discovery = pins.discover(checkout.root, checkout.module)
         path, added = checkoutconfig.write_pins(checkout.root, discovery, force=force)
         discover.write_discovered(checkout.root, graph_name, force=force)
+    for warning in warnings:
+        output.warn(warning)
     for line in said:
         print(line)
     print(
         f"wrote {path.relative_to(checkout.root)}: {', '.join(added)}"
         if added
-        else f"{path.name}: nothing to add"
+        else f"{path.relative_to(checkout.root)}: nothing to add"
     )
+
+
+def _task_names(root: Path) -> list[str]:
+    """The tasks a make target can be: those the Makefile maps name for a target (every release's),
+    and the checkout's own ``ko-build-*-local`` targets."""
+    names = {
+        task for ref in makefilemap.refs() for entry in makefilemap.load(ref=ref) for task in entry.tasks
+    }
+    return sorted(names | {found.target for found in makerecipes.read(root).images})
 
 
 def collection() -> Collection:

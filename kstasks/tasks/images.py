@@ -12,10 +12,20 @@ from invoke.context import Context
 
 from kstasks.core import context, errors, output
 from kstasks.core.semver import ReleaseVersion, parse_release_version
-from kstasks.images import local, makerecipes, publish, toolimage
+from kstasks.images import local, makerecipes, publish, toolimage, toolpatches
+from kstasks.project.repo import resolve_root
 from kstasks.remote import github
 from kstasks.remote.registry import Reference
-from kstasks.tasks.common import REPO_HELP, Target, show, show_pushed, start, target, toolbox
+from kstasks.tasks.common import (
+    REPO_HELP,
+    Target,
+    project_dir,
+    show,
+    show_pushed,
+    start,
+    target,
+    toolbox,
+)
 from kstasks.toolchain import golang
 
 LOCAL_HELP = {
@@ -190,18 +200,16 @@ def ko_build_local(
     build_local(c, repo, list(component or []), arch, tag)
 
 
-def load_images(
-    c: Context,
+def load_into_cluster(
+    t: Target,
     loader: str,
-    repo: str | None,
     cluster: str | None,
     components: list[str],
     arch: str | None,
     tag: str | None,
-) -> None:
+) -> tuple[list[str], str]:
     """Build every image the checkout's ``loader`` recipe names into the engine, then load each
-    into the cluster (kind load docker-image / k3d image import)."""
-    t = target(c, repo, ["ko"])
+    into the cluster (kind load docker-image / k3d image import); the images and their tag."""
     rules = makerecipes.read(t.checkout.root)
     recipe = rules.loaders[loader]
     program = local.require_loader(recipe.program)
@@ -214,14 +222,29 @@ def load_images(
         output.warn(f"the Makefile has no {loader} target; loading every ko-build-*-local image")
     for correction in recipe.corrections:
         output.warn(correction)
-    name = (
-        cluster
-        or os.environ.get(recipe.cluster_variable)
-        or (t.config["images"]["kind_cluster"] if recipe.program == "kind" else recipe.cluster_default)
+    default_cluster = (
+        t.config["images"]["kind_cluster"] if recipe.program == "kind" else recipe.cluster_default
     )
-    images = build_components(t, chosen, arch, tag)
+    name = cluster or os.environ.get(recipe.cluster_variable) or default_cluster
+    image_tag = tag or t.config["images"].get("tag") or t.checkout.short_commit()
+    images = build_components(t, chosen, arch, image_tag)
     local.load_into_cluster(program, recipe.program, images, name)
-    show([f"loaded {image} into {recipe.program} cluster {name}" for image in images])
+    if not context.dry_run():
+        show([f"loaded {image} into {recipe.program} cluster {name}" for image in images])
+    return images, image_tag
+
+
+def load_images(
+    c: Context,
+    loader: str,
+    repo: str | None,
+    cluster: str | None,
+    components: list[str],
+    arch: str | None,
+    tag: str | None,
+) -> None:
+    """The kind-load-image / k3d-load-image task bodies."""
+    load_into_cluster(target(c, repo, ["ko"]), loader, cluster, components, arch, tag)
 
 
 LOAD_HELP = {
@@ -316,8 +339,10 @@ def publish_tool_image(
     trace: bool,
     source: str | None,
     force: bool,
+    base_image: str = "",
 ) -> None:
-    """Check every input of tool image ``name`` first, resolve its release, then build and push it."""
+    """Check every input of tool image ``name`` first, resolve its release, then build and push it
+    (on ``base_image`` when no ko base image is configured)."""
     config = start(c)
     settings = config["images"]
     tool = toolimage.tool_images_from_config(settings["tools"])[name]
@@ -330,16 +355,35 @@ def publish_tool_image(
     box.validate(["ko"])
     if trace:
         context.configure(level="verbose")  # the scripts' -X: every command and ko's output as it runs
-    build = publish.KoBuild(box.binary("ko"), platforms, trace, str(settings.get("ko_base_image") or ""))
+    base = str(settings.get("ko_base_image") or "") or (
+        "" if os.environ.get("KO_DEFAULTBASEIMAGE") else base_image
+    )
+    build = publish.KoBuild(box.binary("ko"), platforms, trace, base)
+    chosen = release_of(tool, release)
+    patch = tool_patch(c, config, name, chosen.tag)
     pushed = toolimage.build_tool_image(
         tool,
-        release_of(tool, release),
+        chosen,
         registry=destination,
         build=build,
         source=source or tool.source,
         force=force,
+        patch=patch,
+        go=golang.go_binary(),
     )
     show_pushed(pushed)
+
+
+def tool_patch(c: Context, config: dict[str, Any], name: str, version: str) -> toolpatches.Patch | None:
+    """The dependency patch the checkout's hack/build-<name>-image.sh applies at ``version``, said."""
+    root = resolve_root(None, config.get("repo"), config_dir=project_dir(c))
+    patches = toolpatches.read(root, name)
+    patch = toolpatches.for_version(patches, version)
+    if patch is not None:
+        output.say(f"{patch.source} patches {name} {version}: {patch.describe()}")
+    elif patches:
+        output.say(f"hack/build-{name}-image.sh has no dependency patch for {name} {version}")
+    return patch
 
 
 def tool_image_task(name: str, label: str) -> Task:

@@ -4,6 +4,12 @@ reference page rendered from it (``docs/reference/makefile-<ref>.md``)::
 
     python3 -m kstasks.tasks.makefilemap > docs/reference/makefile-v0.24.0.md
     python3 -m kstasks.tasks.makefilemap REF > docs/reference/makefile-REF.md
+    python3 -m kstasks.tasks.makefilemap --gaps REF DIR   # what DIR's tree has that the map lacks
+
+:func:`tree_entries` enumerates a checkout's entries (every rule target of its Makefile and the
+makefiles it includes; every file under ``hack/``, and ``scripts/`` where the map covers it), so
+a map can be checked against a release's tree, and the tests check each map against the sample
+shaped like that release.
 """
 
 from __future__ import annotations
@@ -11,7 +17,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
+
+from kstasks.images import makerecipes
 
 MAP_PREFIX = "makefile-"
 MAP_SUFFIX = ".yaml"
@@ -150,10 +159,54 @@ def render(ref: str = DEFAULT_REF, text: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+MAKEFILES = ("Makefile", "Makefile.venv")
+SCRIPT_DIRS = ("hack", "scripts")
+SKIPPED = ("hack/boilerplate/", "hack/tools.go")
+"""The boilerplate templates and tools.go are no scripts."""
+
+
+def tree_entries(root: Path, script_dirs: tuple[str, ...] = SCRIPT_DIRS) -> list[tuple[str, str]]:
+    """``(kind, name)`` of every Makefile target and script of the checkout at ``root``."""
+    found: list[tuple[str, str]] = []
+    for name in MAKEFILES:
+        makefile = root / name
+        if makefile.is_file():
+            for target in makerecipes.rules_with_prerequisites(makefile.read_text(errors="replace")):
+                if ("target", target) not in found:
+                    found.append(("target", target))
+    for directory in script_dirs:
+        base = root / directory
+        for path in sorted(base.rglob("*")) if base.is_dir() else []:
+            relative = path.relative_to(root).as_posix()
+            if path.is_file() and not relative.startswith(SKIPPED):
+                found.append(("script", relative))
+    return found
+
+
+def covered_dirs(entries: list[Replacement]) -> tuple[str, ...]:
+    """The script directories a map covers (those it has a row under)."""
+    return tuple(
+        d for d in SCRIPT_DIRS if any(e.kind == "script" and e.name.startswith(d + "/") for e in entries)
+    )
+
+
+def gaps(ref: str, root: Path) -> list[str]:
+    """The labels of what the tree at ``root`` has and the map of ``ref`` lacks."""
+    entries = load(ref=ref)
+    known = {(entry.kind, entry.name) for entry in entries}
+    missing = [item for item in tree_entries(root, covered_dirs(entries)) if item not in known]
+    return [f"make {name}" if kind == "target" else name for kind, name in missing]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the reference page of the release named in ``argv`` (default: v0.24.0)."""
+    """Print the reference page of the release named in ``argv`` (default: v0.24.0); with
+    ``--gaps REF DIR``, the entries of the tree at DIR the map of REF lacks (exit 1 if any)."""
     args = sys.argv[1:] if argv is None else argv
     known = refs()
+    if len(args) == 3 and args[0] == "--gaps" and args[1] in known:
+        missing = gaps(args[1], Path(args[2]))
+        sys.stdout.write("".join(f"{label}\n" for label in missing))
+        return 1 if missing else 0
     if len(args) > 1 or (args and args[0] not in known):
         print(f"usage: {RENDER_COMMAND} [REF]   (REF: one of {', '.join(known)})", file=sys.stderr)
         return 2

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kstasks.project import requirement, snapshot
+from kstasks.project import prow, requirement, snapshot
 from kstasks.project.requirement import in_project
 
 
@@ -29,6 +29,37 @@ def install_kstasks(session: Any, extras: str = "") -> None:
         session.install("--no-deps", "--force-reinstall", str(local))
 
 
+def _warn(session: Any, message: str) -> None:
+    (getattr(session, "warn", None) or session.log)(message)
+
+
+def presubmit(session: Any, name: str) -> prow.Presubmit | None:
+    """The checkout's presubmit for nox session ``name`` when kstasks can run it; presubmits it
+    cannot map are named in a warning (never dropped silently)."""
+    from kstasks.tasks import build_namespace
+
+    found = prow.read(Path.cwd())
+    if not found:
+        return None
+    tasks = build_namespace(Path.cwd()).task_names
+    chosen = None
+    for job in found:
+        problem = job.problem(tasks)
+        if problem and (job.session == name or not job.session):
+            _warn(session, f"{prow.PROW_FILE}: presubmit {job.name} is not run by nox: {problem}")
+        elif job.session == name and chosen is None:
+            chosen = job
+    return chosen
+
+
+def run_presubmit(session: Any, job: prow.Presubmit) -> None:
+    """Each make target of ``job`` as the kstasks task of that name, with its environment."""
+    install_kstasks(session)
+    session.log(f"{job.name}: make {' '.join(job.targets)} ({prow.PROW_FILE})")
+    for target in job.targets:
+        session.run("kstasks", target, env=job.variables or None)
+
+
 def generate(session: Any) -> None:
     """all-generated on the target checkout."""
     install_kstasks(session)
@@ -36,26 +67,41 @@ def generate(session: Any) -> None:
 
 
 def verify(session: Any) -> None:
-    """Every check of CI's verify job (``kstasks verify``; its options after ``--``)."""
+    """What the checkout's verify presubmit runs (``.prow.yaml``), else every check of CI's verify
+    job (``kstasks verify``; its options after ``--``, which always mean the latter)."""
+    job = None if in_project() or session.posargs else presubmit(session, "verify")
+    if job is not None:
+        run_presubmit(session, job)
+        return
     install_kstasks(session)
     session.run("kstasks", "verify", *session.posargs)
 
 
 def tests(session: Any) -> None:
-    """kstasks' own test suite in the project; `make test`'s go test in a checkout."""
+    """kstasks' own test suite in the project; in a checkout what its test presubmit runs
+    (``.prow.yaml``: ``make test`` as ``kstasks test``), else `make test`'s go test."""
     if in_project():
         install_kstasks(session, "[test]")
         session.run("pytest", *session.posargs)
+        return
+    job = None if session.posargs else presubmit(session, "test")
+    if job is not None:
+        run_presubmit(session, job)
     else:
         session.run("go", "test", "./api/...", "./cmd/...", "./pkg/...", *session.posargs, external=True)
 
 
 def lint(session: Any) -> None:
-    """ruff in the project; go vet in a checkout."""
+    """ruff in the project; in a checkout what its lint presubmit runs (``.prow.yaml``: ``make
+    lint`` as ``kstasks lint``), else go vet."""
     if in_project():
         session.install("ruff")
         session.run("ruff", "check", ".")
         session.run("ruff", "format", "--check", ".")
+        return
+    job = presubmit(session, "lint")
+    if job is not None:
+        run_presubmit(session, job)
     else:
         session.run("go", "vet", "./...", external=True)
 

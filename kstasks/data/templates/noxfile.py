@@ -28,14 +28,20 @@ def verify(session: nox.Session) -> None:
 
 @nox.session(tags=["test", "ci"])
 def tests(session: nox.Session) -> None:
-    """The checkout's tests."""
+    """The checkout's tests (what its test presubmit runs, when .prow.yaml has one)."""
     noxsessions.tests(session)
 
 
 @nox.session(tags=["lint", "ci"])
 def lint(session: nox.Session) -> None:
-    """The checkout's linters."""
+    """The checkout's linters (what its lint presubmit runs, when .prow.yaml has one)."""
     noxsessions.lint(session)
+
+
+@nox.session(name="test", tags=["test"])
+def test(session: nox.Session) -> None:
+    """What the checkout's test presubmit runs (.prow.yaml), as `tests` does."""
+    noxsessions.tests(session)
 
 
 @nox.session(tags=["publish"])
