@@ -147,5 +147,5 @@ def write_presubmit_workflow(
         raise errors.BadInput(f"{PRESUBMITS_FILE} already exists in {root}", "Pass --force to overwrite it.")
     path.parent.mkdir(parents=True, exist_ok=True)
     headers = load_templates(root / BOILERPLATE_DIR)
-    path.write_text(with_license_header(text, PRESUBMITS_FILE, headers))
+    fsutil.write_if_changed(path, with_license_header(text, PRESUBMITS_FILE, headers).encode())
     return path, warnings
