@@ -15,6 +15,7 @@ from tests.conftest import PROJECT, git, make_sample_repo
 
 TYPES = "api/control/v1alpha1/types.go"
 MAIN = "cmd/controller-manager/main.go"
+CLIENT_HEADER = "hack/boilerplate/boilerplate.generatego.txt"
 PATCH = "config/crd/patches/more_validations_in_bindingpolicies.yaml"
 GENERATORS = {"controller-gen", "crd-bundle", "clients"}
 
@@ -49,20 +50,24 @@ HISTORY: list[tuple[str, Callable[[Path], None]]] = [
         "controller-only change",
         lambda r: _edit(r, MAIN, 'fmt.Printf("CRD bundle', 'fmt.Printf("the CRD bundle'),
     ),
-    ("docs-only change", lambda r: (r / "docs/README.md").write_text("# The sample\n\nChanged.\n")),
+    ("docs-only change", lambda r: _edit(r, "docs/README.md", "\n", "\n\nA line of docs.\n")),
     (
         "new RBAC marker in the API (role.yaml not regenerated)",
         lambda r: _edit(
             r,
             TYPES,
             "// BindingPolicy selects",
-            "// +kubebuilder:rbac:groups=control.kubestellar.io,resources=bindings,verbs=get\n\n"
-            "// BindingPolicy selects",
+            "// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get\n\n// BindingPolicy selects",
         ),
     ),
     ("revert the RBAC marker", _revert),
     ("CRD patch changed (bundle not regenerated)", lambda r: _edit(r, PATCH, "<= 64", "<= 65")),
     ("revert the CRD patch", _revert),
+    (
+        "client header changed (clients not regenerated)",
+        lambda r: _edit(r, CLIENT_HEADER, "Licensed under", "Licensed to you under"),
+    ),
+    ("revert the client header", _revert),
     (
         "new import",
         lambda r: (
@@ -92,6 +97,8 @@ EXPECTED_RAN: list[set[str] | None] = [
     set(),  # the tree of two commits ago
     {"crd-bundle"},
     set(),
+    {"clients"},
+    set(),
     {"modules", "verify-imports"},
     {"controller-gen", "clients", "crd-bundle"},
 ]
@@ -115,6 +122,7 @@ def test_a_synthetic_history_gives_the_uncached_verdicts(tmp_path: Path) -> None
     assert failing["docs-only change"] == []
     assert failing["new RBAC marker in the API (role.yaml not regenerated)"] == ["verify-codegen"]
     assert failing["CRD patch changed (bundle not regenerated)"] == ["verify-codegen"]
+    assert failing["client header changed (clients not regenerated)"] == ["verify-codegen"]
     assert failing["new import"] == []
     assert failing["API change, stale generated files"] == ["verify-codegen"]
     for row, expected in zip(rows, EXPECTED_RAN, strict=True):
