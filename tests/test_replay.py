@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import PROJECT, git, make_sample_repo
 
+GROUP_VERSION = "api/control/v1alpha1/groupversion_info.go"
 TYPES = "api/control/v1alpha1/types.go"
 MAIN = "cmd/controller-manager/main.go"
 CLIENT_HEADER = "hack/boilerplate/boilerplate.generatego.txt"
@@ -55,9 +56,9 @@ HISTORY: list[tuple[str, Callable[[Path], None]]] = [
         "new RBAC marker in the API (role.yaml not regenerated)",
         lambda r: _edit(
             r,
-            TYPES,
-            "// BindingPolicy selects",
-            "// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get\n\n// BindingPolicy selects",
+            GROUP_VERSION,
+            "// +groupName=",
+            "// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get\n// +groupName=",
         ),
     ),
     ("revert the RBAC marker", _revert),
@@ -93,7 +94,9 @@ EXPECTED_RAN: list[set[str] | None] = [
     {"controller-gen", "crd-bundle", "clients", "modules", "verify-imports"},  # the first commit
     {"verify-imports"},  # controller only: every generator replayed, module inputs unchanged
     set(),  # docs only: the whole tree was verified before
-    {"controller-gen", "clients"},  # the API: the bundle's inputs (CRD bases) are unchanged
+    # the API's package comment: the bundle's inputs (CRD bases) are unchanged; the module check
+    # reads every comment before the package clause (build constraints are among them)
+    {"controller-gen", "clients", "modules"},
     set(),  # the tree of two commits ago
     {"crd-bundle"},
     set(),
