@@ -123,7 +123,9 @@ def test_a_synthetic_history_gives_the_uncached_verdicts(tmp_path: Path) -> None
     failing = {row.subject: sorted(v for v, r in row.uncached.verdicts.items() if r != "ok") for row in rows}
     assert failing["sample"] == []
     assert failing["docs-only change"] == []
-    assert failing["new RBAC marker in the API (role.yaml not regenerated)"] == ["verify-codegen"]
+    # controller-gen ran and wrote another role, but verify-codegen (as hack/verify-codegen.sh) does
+    # not compare config/rbac: the verdict stays, cached or not
+    assert failing["new RBAC marker in the API (role.yaml not regenerated)"] == []
     assert failing["CRD patch changed (bundle not regenerated)"] == ["verify-codegen"]
     assert failing["client header changed (clients not regenerated)"] == ["verify-codegen"]
     assert failing["new import"] == []
