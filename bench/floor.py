@@ -3,7 +3,8 @@
 Run: ``python3 bench/floor.py [--runs N]``. The floor is the generator processes alone --
 controller-gen once for rbac, crd, webhook and object, ``kustomize build`` of the CRDs,
 client-gen, lister-gen and informer-gen -- run one by one with exactly the arguments kstasks
-gives them, each timed with its own CPU time (user + system, from ``wait4``). Then
+gives them, each timed with its own CPU time (user + system, from ``wait4``); the client
+generators in module mode and again on the GOPATH-mode view kstasks gives them. Then
 ``all-generated --force`` (kstasks) and ``bench/baseline.sh`` (the Makefile's commands) are timed
 the same way, each process with all its children. Printed: medians of wall and CPU seconds, the
 floor's critical path (controller-gen, then the longest of the bundle and the client generators,
@@ -30,6 +31,7 @@ sys.path.insert(0, str(HERE))
 
 from run import baseline_env, prepare_checkout  # noqa: E402
 
+from kstasks.codegen import gopathview  # noqa: E402
 from kstasks.codegen.clients import find_client_inputs, generator_commands  # noqa: E402
 from kstasks.codegen.controllergen import controller_gen_arguments  # noqa: E402
 from kstasks.codegen.layout import Layout  # noqa: E402
@@ -78,8 +80,14 @@ def generator_runs(checkout: Path, work: Path) -> list[tuple[str, list[str], dic
         ("kustomize", [str(box.binary("kustomize")), "build", "config/crd/"], {}),
     ]
     env = {"GOBIN": str(gobin), "GOGC": layout.generator_gogc}
-    for command in generator_commands(loaded, layout, gobin, out_base, inputs):
+    commands = generator_commands(loaded, layout, gobin, out_base, inputs)
+    for command in commands:
         runs.append((Path(command[0]).name, command, env))
+    with context.running(level="quiet"):
+        view = gopathview.build(loaded, work / "floor-gopath", inputs.packages)
+    if view is not None:
+        for command in commands:
+            runs.append((f"{Path(command[0]).name} (GOPATH view)", command, {**env, **view.environment()}))
     return runs
 
 
@@ -111,9 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             measured["baseline"].append(timed(baseline, checkout, env))
             print(f"run {index + 1}/{args.runs} done", file=sys.stderr)
     per = {name: median_pair(samples) for name, samples in floor.items()}
-    floor_cpu = sum(cpu for _, cpu in per.values())
-    clients = [per[name][0] for name in per if name.endswith("-gen") and name != "controller-gen"]
+    viewed = [name for name in per if name.endswith("(GOPATH view)")]
+    module_mode = [name for name in per if name.endswith("-gen") and name != "controller-gen"]
+    floor_cpu = sum(cpu for name, (_, cpu) in per.items() if name not in viewed)
+    clients = [per[name][0] for name in module_mode]
     critical = per["controller-gen"][0] + max([per["kustomize"][0], *clients])
+    view_cpu = per["controller-gen"][1] + per["kustomize"][1] + sum(per[name][1] for name in viewed)
+    view_critical = per["controller-gen"][0] + max([per["kustomize"][0], *(per[n][0] for n in viewed)])
     k_wall, k_cpu = median_pair(measured["kstasks"])
     b_wall, b_cpu = median_pair(measured["baseline"])
     print(f"\nmachine: {os.cpu_count()} cores; medians of {args.runs} runs after one warm-up\n")
@@ -121,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, (wall, cpu) in per.items():
         print(f"  {name:<26} {wall:7.2f}s {cpu:7.2f}s")
     print(f"{'floor (generators alone)':<28} {critical:7.2f}s {floor_cpu:7.2f}s   (wall: critical path)")
+    if viewed:
+        print(f"{'floor, clients on the view':<28} {view_critical:7.2f}s {view_cpu:7.2f}s")
     print(f"{'kstasks all-generated':<28} {k_wall:7.2f}s {k_cpu:7.2f}s")
     print(f"{'baseline (Makefile cmds)':<28} {b_wall:7.2f}s {b_cpu:7.2f}s")
     print(
@@ -137,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "runs": args.runs,
                 "generators": {name: {"wall_s": w, "cpu_s": c} for name, (w, c) in per.items()},
                 "floor": {"critical_wall_s": critical, "cpu_s": floor_cpu},
+                "floor_gopath_view": {"critical_wall_s": view_critical, "cpu_s": view_cpu}
+                if viewed
+                else None,
                 "kstasks": {"wall_s": k_wall, "cpu_s": k_cpu},
                 "baseline": {"wall_s": b_wall, "cpu_s": b_cpu},
             },
