@@ -214,7 +214,7 @@ class ClientGeneration:
             if view is not None:
                 try:
                     self._run_generators(
-                        commands, {**env, **view.environment()}, view.checkout_dir, "GOPATH-mode view"
+                        commands, {**env, **view.environment()}, view.checkout_dir, "on a GOPATH-mode view"
                     )
                     return
                 except errors.KstasksError:
@@ -223,7 +223,7 @@ class ClientGeneration:
                     )
                     shutil.rmtree(self.staged, ignore_errors=True)
                     self.staged.mkdir(parents=True)
-            self._run_generators(commands, env, self.checkout.root, "module mode")
+            self._run_generators(commands, env, self.checkout.root, "in module mode")
             return
         args, self.staged = gen_client_arguments(self.checkout, self.layout, self.version, out_base)
         with output.step(f"codegenclients: kube_codegen.sh gen_client (code-generator {self.version})"):
@@ -239,7 +239,7 @@ class ClientGeneration:
     def _run_generators(self, commands: list[list[str]], env: dict[str, str], cwd: Path, mode: str) -> None:
         todo = f"Fix the API types; {self.layout.generated_dir} was left as it was."
         with output.step(
-            f"codegenclients: client-gen, lister-gen, informer-gen at once ({self.version}, {mode})"
+            f"codegenclients: client-gen, lister-gen, informer-gen at once ({self.version}) {mode}"
         ):
             runner.parallel(
                 *(
