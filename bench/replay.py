@@ -99,7 +99,10 @@ def environment(work: Path, cache: Path) -> dict[str, str]:
     sys.path.insert(0, str(PROJECT))
     from kstasks.toolchain import tools
 
+    # Go's build cache stays the user's (as CI restores it): by default it lives under XDG_CACHE_HOME
+    gocache = subprocess.run(["go", "env", "GOCACHE"], capture_output=True, text=True).stdout.strip()
     return {
+        **({"GOCACHE": gocache} if gocache else {}),
         "XDG_CACHE_HOME": str(cache),
         "INVOKE_KSTASKS_TOOLS_DIR": str(tools.default_tools_dir()),
         "PYTHONPATH": os.pathsep.join([str(PROJECT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),

@@ -381,3 +381,36 @@ def test_verify_modules_reruns_on_what_tidy_reads(cache: stepcache.StepCache, sa
     with pytest.raises(drift.errors.CheckFailed):
         drift.verify_modules(sample, cache=cache)
     assert cache.ran[-1] == "modules: ran"
+
+
+@pytest.mark.tools
+def test_all_generated_replays_unchanged_steps_with_the_bytes_of_a_forced_run(
+    sample: Path, tmp_path: Path
+) -> None:
+    from kstasks.toolchain import tools
+    from tests.conftest import kstasks, tree_digest
+
+    env = {
+        "KSTASKS_REPO": str(sample),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "INVOKE_KSTASKS_TOOLS_DIR": str(tools.default_tools_dir()),
+    }
+    first = kstasks("all-generated", cwd=sample, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "cache: controller-gen: ran" in first.stderr
+    # not read by any generator: every generator step is replayed
+    _edit(sample / MAIN, 'fmt.Printf("CRD bundle', 'fmt.Printf("the CRD bundle')
+    # read by the clients only: its header
+    _edit(sample / "hack/boilerplate/boilerplate.generatego.txt", "Licensed under", "Licensed to you under")
+    second = kstasks("all-generated", cwd=sample, env=env)
+    assert second.returncode == 0, second.stderr
+    for step in ("controller-gen", "crd-bundle"):
+        assert f"cache: {step}: replayed" in second.stderr
+    assert "cache: clients: ran" in second.stderr
+    replayed = tree_digest(sample)
+    forced = kstasks("all-generated", "--force", cwd=sample, env=env)
+    assert forced.returncode == 0 and "cache:" not in forced.stderr, forced.stderr
+    assert tree_digest(sample) == replayed
+    assert (
+        "Licensed to you under" in (sample / "pkg/generated/listers/control/v1alpha1/binding.go").read_text()
+    )

@@ -5,7 +5,8 @@ verify-versions all run, even when one fails, on the committed content: the read
 and the scratch copies of verify-imports and verify-modules share one isolated worktree of
 HEAD; verify-codegen regenerates in a worktree of its own (it writes). Independent checks run
 at once. Each is reported with its verdict: ok, FAILED (it found a problem) or error (the
-environment stopped it).
+environment stopped it). With a fingerprint, verify-codegen's steps, verify-imports (per file) and
+verify-modules reuse the step cache (:mod:`kstasks.codegen.stepcache`).
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ from kstasks.codegen import goimports, gopkgs, stepcache, stepkeys
 from kstasks.codegen.clients import ClientGeneration
 from kstasks.codegen.controllergen import MANIFEST_GENERATORS, bundle_crds, run_controller_gen
 from kstasks.codegen.imports import normalise_imports, run_imports
-from kstasks.codegen.layout import ImportSettings, Layout
+from kstasks.codegen.layout import OUTPUT_DIR_INTERFACE, ImportSettings, Layout
 from kstasks.core import context, output, runner
 from kstasks.project.repo import Checkout
 from kstasks.toolchain import golang
-from kstasks.toolchain.tools import Toolbox
+from kstasks.toolchain.tools import Toolbox, semver_at_least
 
 ALL_CONTROLLER_GEN = (*MANIFEST_GENERATORS, "object")
 
@@ -73,39 +73,41 @@ def _cached_all_generated(
         root,
         partial(run_controller_gen, checkout, layout, toolbox, ALL_CONTROLLER_GEN, "manifests + generate"),
     )
-    with ClientGeneration(checkout, layout, toolbox, via=via) as clients:
-        how = f"{'direct' if clients.direct else 'kube_codegen'}"
-        bundle_parts, bundle_outputs = stepkeys.crd_bundle(
-            root, layout, "" if layout.crd_bundle_mode == "copy" else tool_label(toolbox, "kustomize")
-        )
-        client_parts, client_outputs = stepkeys.clients(
-            cache, root, layout, tool_label(toolbox, "code-generator"), how
-        )
+    direct = via == "generators" and not semver_at_least(
+        toolbox.version_of("code-generator"), OUTPUT_DIR_INTERFACE
+    )
+    bundle_parts, bundle_outputs = stepkeys.crd_bundle(
+        root, layout, "" if layout.crd_bundle_mode == "copy" else tool_label(toolbox, "kustomize")
+    )
+    client_parts, client_outputs = stepkeys.clients(
+        cache, root, layout, tool_label(toolbox, "code-generator"), "direct" if direct else "kube_codegen"
+    )
 
-        def generate_clients() -> None:
+    def generate_clients() -> None:
+        with ClientGeneration(checkout, layout, toolbox, via=via) as clients:
             clients.run()
             clients.finish(imports)
 
-        runner.parallel(
-            partial(
-                cache.run,
-                "crd-bundle",
-                bundle_parts,
-                bundle_outputs,
-                root,
-                partial(bundle_crds, checkout, layout, toolbox),
-                concurrent=client_outputs,
-            ),
-            partial(
-                cache.run,
-                "clients",
-                client_parts,
-                client_outputs,
-                root,
-                generate_clients,
-                concurrent=bundle_outputs,
-            ),
-        )
+    runner.parallel(
+        partial(
+            cache.run,
+            "crd-bundle",
+            bundle_parts,
+            bundle_outputs,
+            root,
+            partial(bundle_crds, checkout, layout, toolbox),
+            concurrent=client_outputs,
+        ),
+        partial(
+            cache.run,
+            "clients",
+            client_parts,
+            client_outputs,
+            root,
+            generate_clients,
+            concurrent=bundle_outputs,
+        ),
+    )
     golang.verify_go_versions_first(root, ignore=ignore_go_version)
     with output.step("imports"):
         cached_imports(cache, root, checkout, imports, toolbox)

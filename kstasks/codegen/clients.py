@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 from dataclasses import dataclass
 from functools import partial
 from importlib import resources
 from pathlib import Path
 
+from kstasks.codegen import gopathview
 from kstasks.codegen.imports import normalise_imports, run_imports
 from kstasks.codegen.layout import OUTPUT_DIR_INTERFACE, ImportSettings, Layout
 from kstasks.core import context, errors, fsutil, output, runner, scratch
@@ -204,23 +206,24 @@ class ClientGeneration:
             if not inputs.group_versions:
                 return
             commands = generator_commands(self.checkout, self.layout, self.gobin, out_base, inputs)
-            with output.step(
-                f"codegenclients: client-gen, lister-gen, informer-gen at once ({self.version})"
-            ):
-                runner.parallel(
-                    *(
-                        partial(
-                            runner.run,
-                            command,
-                            cwd=self.checkout.root,
-                            env=env,
-                            capture=True,
-                            what=Path(command[0]).name,
-                            todo=todo,
-                        )
-                        for command in commands
+            view = (
+                gopathview.build(self.checkout, out_base / "gopath", inputs.packages, env)
+                if self.layout.clients_gopath_view
+                else None
+            )
+            if view is not None:
+                try:
+                    self._run_generators(
+                        commands, {**env, **view.environment()}, view.checkout_dir, "on a GOPATH-mode view"
                     )
-                )
+                    return
+                except errors.KstasksError:
+                    output.warn(
+                        "codegenclients: the generators failed on the GOPATH-mode view; again in module mode"
+                    )
+                    shutil.rmtree(self.staged, ignore_errors=True)
+                    self.staged.mkdir(parents=True)
+            self._run_generators(commands, env, self.checkout.root, "in module mode")
             return
         args, self.staged = gen_client_arguments(self.checkout, self.layout, self.version, out_base)
         with output.step(f"codegenclients: kube_codegen.sh gen_client (code-generator {self.version})"):
@@ -231,6 +234,26 @@ class ClientGeneration:
                 what="client generation (kube_codegen.sh)",
                 hide_stderr=_STALE_OUTPUT_CLEANUP_NOISE,
                 todo=todo,
+            )
+
+    def _run_generators(self, commands: list[list[str]], env: dict[str, str], cwd: Path, mode: str) -> None:
+        todo = f"Fix the API types; {self.layout.generated_dir} was left as it was."
+        with output.step(
+            f"codegenclients: client-gen, lister-gen, informer-gen at once ({self.version}) {mode}"
+        ):
+            runner.parallel(
+                *(
+                    partial(
+                        runner.run,
+                        command,
+                        cwd=cwd,
+                        env=env,
+                        capture=True,
+                        what=Path(command[0]).name,
+                        todo=todo,
+                    )
+                    for command in commands
+                )
             )
 
     def finish(self, imports: ImportSettings) -> None:

@@ -138,7 +138,7 @@ def local_deps(root: Path, patterns: Sequence[str], context_key: str, cache_dir:
     digest = hashlib.sha256(
         json.dumps([context_key, list(patterns), headers_digest(root)]).encode()
     ).hexdigest()
-    entry = cache_dir / f"golist-{digest}.json"
+    entry = cache_dir / "packages" / f"{digest}.json"
     try:
         recorded = json.loads(entry.read_text())
         if isinstance(recorded, dict) and recorded.get("key") == digest:

@@ -40,6 +40,10 @@ class Layout:
     clients_via: str = "generators"
     """``generators``: run client-gen, lister-gen and informer-gen directly, at once (for
     code-generator < v0.30); ``kube_codegen``: run kube_codegen.sh (always so from v0.30)."""
+    clients_gopath_view: bool = True
+    """Run the client generators of code-generator < v0.30 (gengo v1) in GOPATH mode on a view of
+    the build list (:mod:`kstasks.codegen.gopathview`): the same files, without one ``go list`` per
+    package; module mode when no exact view can be made."""
     verify_paths: tuple[str, ...] = ("api", "config/crd/bases", "pkg/crd/files", "pkg/generated")
 
     @classmethod

@@ -73,6 +73,9 @@ DEFAULTS: dict[str, Any] = {
         "clients_via": "generators",
         # GOGC for the client generators (faster with less garbage collection; empty: Go's default).
         "generator_gogc": "400",
+        # gengo v1 generators (code-generator < v0.30) in GOPATH mode on a view of the build list:
+        # the same files without one `go list` per package (module mode when no exact view exists).
+        "clients_gopath_view": True,
         "verify_paths": ["api", "config/crd/bases", "pkg/crd/files", "pkg/generated"],
     },
     "chart": {
