@@ -22,6 +22,7 @@ from kstasks.tasks import (
     images,
     lint,
     release,
+    releasing,
     verify,
 )
 
@@ -47,6 +48,7 @@ def build_namespace() -> Collection:
         charts.collection(),
         images.collection(),
         release.collection(),
+        releasing.collection(),
         cluster.collection(),
         lint.collection(),
         build.collection(),
