@@ -8,8 +8,9 @@ Dependency repositories can be redirected (an air-gapped mirror; the tests' loop
 copy's Chart.yaml only. ``skip_dependency_update`` packages with ``charts/`` as it stands.
 
 The archives are made reproducible after helm: helm stamps every member with the clock's time and
-writes the clock's time into Chart.lock's ``generated:``; both become the commit's time, members
-keep helm's order, owners are cleared and the gzip header carries no time.
+writes the clock's time into Chart.lock's ``generated:``; both become the commit's time. helm's
+member order varies between runs (subcharts), so members are sorted (Chart.yaml first), owners are
+cleared and the gzip header carries no time.
 """
 
 from __future__ import annotations
@@ -92,7 +93,11 @@ def normalise_chart_archive(archive: Path, moment: datetime.datetime) -> None:
         tarfile.open(archive) as source,
         tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as out,
     ):
-        for member in source.getmembers():
+        members = sorted(
+            source.getmembers(),
+            key=lambda m: (not m.name.endswith("/Chart.yaml") or m.name.count("/") != 1, m.name),
+        )
+        for member in members:
             handle = source.extractfile(member) if member.isfile() else None
             data = handle.read() if handle is not None else b""
             if member.name.count("/") == 1 and member.name.endswith("/Chart.lock"):

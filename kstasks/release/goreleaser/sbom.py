@@ -43,7 +43,7 @@ def normalise(document: Path, created: datetime.datetime, subject_digest: str) -
         info["created"] = created.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     namespace = str(data.get("documentNamespace") or "")
     if namespace:
-        data["documentNamespace"] = f"{namespace.rsplit('-', 5)[0].rsplit('/', 1)[0]}/{subject_digest}"
+        data["documentNamespace"] = f"{namespace.rsplit('-', 5)[0]}-{subject_digest}"
     document.write_text(json.dumps(data, indent=2) + "\n")
 
 
