@@ -170,7 +170,12 @@ def test_each_sbom_is_spdx_json_listing_every_module_in_its_binary(snapshots: tu
             listed = {(p["name"], p.get("versionInfo", "")) for p in document["packages"]}
             binary = dist / f"{name}_linux_{arch}_{variant}" / "bin" / name
             modules = _modules(binary)
-            assert modules and modules <= listed, modules - listed
+            assert modules <= listed, modules - listed
+            assert ("example.com/kssample", "(devel)") in listed or any(
+                n == "example.com/kssample" for n, _ in listed
+            )
+            if name != "kflex-get-kubeconfig":  # the one without dependencies
+                assert len(modules) > 5
             assert document["creationInfo"]["created"].endswith("Z")
             assert document["documentNamespace"].endswith(hashlib.sha256(binary.read_bytes()).hexdigest())
 
@@ -228,11 +233,19 @@ def test_ko_images_carry_the_version_in_their_binary(
         (("0.30",), {}, "invalid version"),
         (("0.30.1",), {}, "HEAD is tagged v0.30.0, not v0.30.1"),
         ((VERSION,), {"GITHUB_TOKEN": ""}, "GITHUB_TOKEN is not set"),
-        ((VERSION, "--sign-key", "/nonexistent/cosign.key"), {"GITHUB_TOKEN": "t"}, "cannot be read"),
-        ((VERSION,), {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": ""}, "GITHUB_REPOSITORY is unset"),
+        (
+            (VERSION, "--sign-key", "/nonexistent/cosign.key"),
+            {"GITHUB_TOKEN": "a-test-token-0123"},
+            "cannot be read",
+        ),
         (
             (VERSION,),
-            {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "o/r", "WORKFLOW_SYNC_TOKEN": ""},
+            {"GITHUB_TOKEN": "a-test-token-0123", "GITHUB_REPOSITORY": ""},
+            "GITHUB_REPOSITORY is unset",
+        ),
+        (
+            (VERSION,),
+            {"GITHUB_TOKEN": "a-test-token-0123", "GITHUB_REPOSITORY": "o/r", "WORKFLOW_SYNC_TOKEN": ""},
             "--no-dispatch",
         ),
     ],
@@ -249,7 +262,7 @@ def test_bad_input_is_one_line_and_exit_2_before_any_work(
 
 
 def test_an_untagged_head_needs_allow_untagged(sample_v030: Path) -> None:
-    result = kstasks("release", VERSION, cwd=sample_v030, env={"GITHUB_TOKEN": "t"})
+    result = kstasks("release", VERSION, cwd=sample_v030, env={"GITHUB_TOKEN": "a-test-token-0123"})
     assert result.returncode == 2 and "is not tagged v0.30.0" in result.stderr
     assert "--allow-untagged" in result.stderr
 
