@@ -61,11 +61,18 @@ def lint(session: Any) -> None:
 
 
 def release(session: Any) -> None:
+    """In a checkout: its own release (``kstasks release``, options after ``--``: VERSION, --snapshot,
+    --registry ...). In the kstasks project: kstasks' sdist and wheel (``project_release``)."""
+    if in_project():
+        project_release(session)
+        return
+    install_kstasks(session)
+    session.run("kstasks", "release", *session.posargs)
+
+
+def project_release(session: Any) -> None:
     """The kstasks project's sdist and wheel, built from a copy of the source and checked with
     ``twine check --strict``, into ``dist/``."""
-    if not in_project():
-        session.error("the release session builds the kstasks project; run it in kstasks' own directory")
-        return
     session.install("build>=1", "twine>=5")
     temp = Path(session.create_tmp())
     source = snapshot.copy_source_tree(Path.cwd(), temp / "kstasks-source")

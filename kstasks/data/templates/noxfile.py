@@ -56,12 +56,14 @@ def deploy_docs(session: nox.Session) -> None:
     noxdocs.deploy_docs(session)
 
 
-if noxsessions.in_project():
+@nox.session(tags=["release"])
+def release(session: nox.Session) -> None:
+    """The checkout's release (kstasks release; VERSION, --snapshot ... after --); kstasks' own
+    sdist and wheel in the kstasks project."""
+    noxsessions.release(session)
 
-    @nox.session(tags=["release"])
-    def release(session: nox.Session) -> None:
-        """kstasks' sdist and wheel into dist/, checked with twine (the kstasks project only)."""
-        noxsessions.release(session)
+
+if noxsessions.in_project():
 
     @nox.session(tags=["manual"])
     def docs(session: nox.Session) -> None:
