@@ -120,7 +120,7 @@ def package_charts(
     version: str,
     stage: Path,
     out: Path,
-    moment: datetime.datetime,
+    moment: datetime.datetime | None,
     *,
     rewrite: Mapping[str, str] | None = None,
     mirrors: Mapping[str, str] | None = None,
@@ -158,7 +158,8 @@ def package_charts(
         archive = out / f"{chart_name(plan, step)}-{version}.tgz"
         if not archive.is_file():
             raise errors.StepFailed(f"helm package wrote no {archive.name}", "Check the chart's name.")
-        normalise_chart_archive(archive, moment)
+        if moment is not None:
+            normalise_chart_archive(archive, moment)
         made.append(archive)
     return made
 

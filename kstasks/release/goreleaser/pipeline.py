@@ -119,6 +119,10 @@ def validate(plan: ReleasePlan, request: Request, environ: Mapping[str, str]) ->
         _check_key(request.sign_key, environ)
     expected = expected_artifacts(plan, version.text)
     publishing = None if request.snapshot else _publishing(plan, request, environ)
+    if not request.snapshot:
+        _releases()
+        if request.sign_key is not None:
+            _signing()
     return Validated(version, publishing, expected)
 
 
