@@ -282,3 +282,47 @@ def test_plan_validation_refuses_a_source_archive(sample_v030: Path) -> None:
         pipeline.validate(
             load_plan(sample_v030), pipeline.Request(VERSION, snapshot=True, allow_untagged=True), {}
         )
+
+
+def test_images_and_charts_publish_whole_and_a_rebuild_finds_them_identical(
+    snapshots: tuple[Path, Path], registry: str, base_image: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a release pushes before the GitHub step (images and charts, --registry rewritten), and
+    a second build of the same commit (a rerun after a kill) finding every tag identical."""
+    from kstasks.charts.derive import ChartLayout
+    from kstasks.core import scratch
+    from kstasks.core.semver import parse_release_version
+    from kstasks.images.publish import layout_artifact
+    from kstasks.release.goreleaser import pipeline
+    from kstasks.remote.push import publish_artifacts
+    from kstasks.remote.registry import Reference, Registry
+
+    monkeypatch.setenv("KO_DEFAULTBASEIMAGE", base_image)
+    checkout = snapshots[0]
+    plan = load_plan(checkout)
+    box = tools.Toolbox(settings.defaults({})["versions"])
+    request = pipeline.Request(
+        VERSION,
+        registry=f"{registry}/published",
+        chart_dependency_registry=f"{registry}/{MIRROR}",
+        dist="dist-pub",
+    )
+    version = parse_release_version(VERSION)
+    outcomes = []
+    for _ in range(2):
+        with scratch.directory("release-test") as temp:
+            built = pipeline.build_release(plan, ChartLayout(), box, request, version, temp)
+            by_host = pipeline.registry_artifacts(plan, built, request, version, layout_artifact)
+            assert list(by_host) == [registry]
+            labels = sorted(a.label for a in by_host[registry])
+            outcomes.append(publish_artifacts(Registry(Reference.parse(registry)), by_host[registry]))
+    assert labels == sorted(
+        [
+            f"{registry}/published/{name}:{VERSION}"
+            for name in ("controller-manager", "ocm-transport-controller", "kflex-get-kubeconfig")
+        ]
+        + [f"oci://{registry}/published/core-chart:{VERSION}"]
+    )
+    assert not any(o.identical for o in outcomes[0])
+    assert all(o.identical for o in outcomes[1])
+    assert [o.digest for o in outcomes[0]] == [o.digest for o in outcomes[1]]
