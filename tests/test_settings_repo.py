@@ -29,6 +29,7 @@ def test_defaults_are_kubestellar_v0_24_0() -> None:
         "logcheck": "v0.4.1",
         "lint_gotoolchain": "go1.21.8",
         "actionlint": "v1.7.7",
+        "syft": "v1.57.2",
     }
     assert d["images"]["registry"] == "ghcr.io/kubestellar/kubestellar"
     assert d["chart"]["registry"] == "oci://ghcr.io/kubestellar/kubestellar"
