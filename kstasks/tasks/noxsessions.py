@@ -61,18 +61,13 @@ def lint(session: Any) -> None:
 
 
 def release(session: Any) -> None:
-    """In a checkout: its own release (``kstasks release``, options after ``--``: VERSION, --snapshot,
-    --registry ...). In the kstasks project: kstasks' sdist and wheel (``project_release``)."""
-    if in_project():
-        project_release(session)
+    """In a checkout: its release, ``kstasks release`` with the session's arguments (the release
+    workflow `init` writes runs it). In the kstasks project: its sdist and wheel, built from a copy
+    of the source and checked with ``twine check --strict``, into ``dist/``."""
+    if not in_project():
+        install_kstasks(session)
+        session.run("kstasks", "release", *session.posargs)
         return
-    install_kstasks(session)
-    session.run("kstasks", "release", *session.posargs)
-
-
-def project_release(session: Any) -> None:
-    """The kstasks project's sdist and wheel, built from a copy of the source and checked with
-    ``twine check --strict``, into ``dist/``."""
     session.install("build>=1", "twine>=5")
     temp = Path(session.create_tmp())
     source = snapshot.copy_source_tree(Path.cwd(), temp / "kstasks-source")

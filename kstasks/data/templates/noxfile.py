@@ -58,8 +58,7 @@ def deploy_docs(session: nox.Session) -> None:
 
 @nox.session(tags=["release"])
 def release(session: nox.Session) -> None:
-    """The checkout's release (kstasks release; VERSION, --snapshot ... after --); kstasks' own
-    sdist and wheel in the kstasks project."""
+    """The checkout's release (kstasks release; its arguments after --); kstasks' wheel in the project."""
     noxsessions.release(session)
 
 
