@@ -1,6 +1,8 @@
 """goreleaser's SBOM step, done locally: ``syft`` (pinned, from the tool cache) run as goreleaser's
-default ``sboms`` entry runs it (``$artifact --output spdx-json=$document``, in ``dist/``, with
-goreleaser's environment pass-through), one SPDX JSON document per artifact the config catalogs.
+default ``sboms`` entry runs it (``$artifact --output spdx-json=$document``, in ``dist/``, with the
+entry's ``env`` and ``$artifact``/``$document`` set; goreleaser also narrows the rest of the
+environment to ``PASSTHROUGH``, kstasks' runner adds to it instead), one SPDX JSON document per
+artifact the config catalogs.
 
 Why syft: it is what goreleaser runs by default and what KubeStellar's workflow installs, and it
 reads the Go build information embedded in a binary, so every module linked in is listed.
