@@ -179,6 +179,7 @@ def test_an_unknown_template_form_is_refused_not_rendered_wrongly(sample_v030: P
             ["release", "--snapshot", "--registry", "h/p", "0.1.0"],
         ),
         (["-v", "release"], ["-v", "release", ""]),
+        (["--help", "release"], ["--help", "release"]),
     ],
 )
 def test_release_takes_its_version_as_an_optional_positional(argv: list[str], expected: list[str]) -> None:

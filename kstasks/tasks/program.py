@@ -94,6 +94,8 @@ positional argument, so an empty one is supplied when none is given."""
 def optional_positionals(argv: list[str], collection: Any) -> list[str]:
     """``release --snapshot`` as ``release '' --snapshot`` (see ``OPTIONAL_POSITIONAL``)."""
     names = set(collection.task_names)
+    if "--help" in argv or "-h" in argv:
+        return argv
     for index, arg in enumerate(argv[1:], 1):
         if arg not in OPTIONAL_POSITIONAL:
             continue
