@@ -99,6 +99,44 @@ def tool_image_setup(work: Path, servers: ExitStack) -> dict[str, str]:
     }
 
 
+RELEASE_CASE = "release snapshot (v0.30 layout)"
+
+
+def release_setup(work: Path, servers: ExitStack) -> dict[str, str]:
+    """The v0.30-shaped sample tagged v0.30.0, and a local registry with the base image and
+    stand-ins for core-chart's OCI dependencies (where --chart-dependency-registry sends helm)."""
+    from tests.oci import push_base_image
+    from tests.samples import make_variant_repo
+    from tests.servers import registry_server
+
+    (work / "release-registry").mkdir()
+    registry = servers.enter_context(registry_server(work / "release-registry"))
+    push_base_image(registry, "base/static", "latest", ("amd64", "arm64"))
+    helm = tools.Toolbox(settings.defaults()["versions"]).binary("helm")
+    for name, version, repository in (
+        ("kubeflex-operator", "v0.9.3", "ghcr.io/kubestellar/kubeflex/chart"),
+        ("argo-cd", "9.1.0", "ghcr.io/argoproj/argo-helm"),
+    ):
+        chart = work / "release-deps" / name
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: {version}\n")
+        subprocess.run(
+            [helm, "package", str(chart), "-d", str(chart.parent)], check=True, capture_output=True
+        )
+        archive = chart.parent / f"{name}-{version}.tgz"
+        destination = f"oci://{registry}/mirror/{repository}"
+        subprocess.run(
+            [helm, "push", str(archive), destination, "--plain-http"], check=True, capture_output=True
+        )
+    checkout = make_variant_repo(work / "release-checkout", "v0.30", tag="v0.30.0")
+    return {
+        "KO_DEFAULTBASEIMAGE": f"{registry}/base/static:latest",
+        "KSTASKS_REPO": str(checkout),
+        "MIRROR": f"{registry}/mirror",
+        "CHECKOUT": str(checkout),
+    }
+
+
 def time_once(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     """Wall seconds of one run; a failing run aborts the benchmark."""
     started = time.perf_counter()
@@ -148,6 +186,7 @@ def main() -> int:
         tool_env = (
             {**env, **tool_image_setup(work, servers)} if wanted(args, "build-clusteradm-image") else env
         )
+        release_env = {**env, **release_setup(work, servers)} if wanted(args, RELEASE_CASE) else env
         cases = [
             Case(
                 "all-generated",
@@ -206,6 +245,22 @@ def main() -> int:
                     "--force",
                 ],
                 tool_env,
+            ),
+            Case(
+                RELEASE_CASE,
+                [],
+                [
+                    sys.executable,
+                    "-m",
+                    "kstasks",
+                    "release",
+                    "0.30.0",
+                    "--snapshot",
+                    "--chart-dependency-registry",
+                    release_env.get("MIRROR", ""),
+                ],
+                release_env,
+                Path(release_env["CHECKOUT"]) if "CHECKOUT" in release_env else None,
             ),
         ]
         cases = [case for case in cases if wanted(args, case.name)]

@@ -166,3 +166,24 @@ def test_an_unknown_template_form_is_refused_not_rendered_wrongly(sample_v030: P
     config.write_text(config.read_text().replace("'{{.Version}}'", "'{{ .Version | upper }}'", 1))
     with pytest.raises(errors.BadInput, match="does not render"):
         expected_artifacts(load_plan(sample_v030), "0.30.0")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["release", "--snapshot"], ["release", "", "--snapshot"]),
+        (["release", "0.30.0", "--snapshot"], ["release", "0.30.0", "--snapshot"]),
+        (["release", "--registry", "h/p", "--snapshot"], ["release", "", "--registry", "h/p", "--snapshot"]),
+        (
+            ["release", "--snapshot", "--registry", "h/p", "0.1.0"],
+            ["release", "--snapshot", "--registry", "h/p", "0.1.0"],
+        ),
+        (["-v", "release"], ["-v", "release", ""]),
+        (["--help", "release"], ["--help", "release"]),
+    ],
+)
+def test_release_takes_its_version_as_an_optional_positional(argv: list[str], expected: list[str]) -> None:
+    from kstasks.tasks import ns
+    from kstasks.tasks.program import optional_positionals
+
+    assert optional_positionals(["kstasks", *argv], ns) == ["kstasks", *expected]

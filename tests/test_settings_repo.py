@@ -31,6 +31,7 @@ def test_defaults_are_kubestellar_v0_24_0() -> None:
         "golangci_lint_v2": "v2.4.0",
         "logcheck_current": "v0.11.0",
         "actionlint": "v1.7.7",
+        "syft": "v1.57.2",
     }
     assert d["images"]["registry"] == "ghcr.io/kubestellar/kubestellar"
     assert d["chart"]["registry"] == "oci://ghcr.io/kubestellar/kubestellar"

@@ -158,6 +158,9 @@ DEFAULTS: dict[str, Any] = {
         "graph": "kstasks-versions.yaml",
         # Platforms of the release images publish-images pushes.
         "image_platforms": "linux/amd64,linux/arm64",
+        # kstasks release: chart dependency repository prefixes mapped to a mirror
+        # ({"oci://ghcr.io/": "oci://mirror.example/ghcr.io/"}), applied to the staged Chart.yaml.
+        "chart_dependency_mirrors": {},
     },
     "deploy": {
         # The Makefile's DEFAULT_NAMESPACE and DEFAULT_WDS_NAME (make deploy's substitutions, and

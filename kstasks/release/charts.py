@@ -50,16 +50,62 @@ def package_release_charts(
     with scratch.directory("charts") as temp:
         stage, out = Path(temp) / "stage", Path(temp) / "out"
         out.mkdir()
-        with output.step(f"package-charts: stage charts for {version}"):
-            staged = stage_release_charts(checkout, layout, toolbox, version, images, stage)
-        for chart in staged:
-            with output.step(f"package-charts: {chart.key} chart"):
-                _lint_and_package(helm, chart, version, out, skip_dependency_update)
+        if _workflow_charts(checkout):
+            _package_as_the_workflow(
+                checkout, layout, toolbox, version, images, stage, out, skip_dependency_update
+            )
+        else:
+            with output.step(f"package-charts: stage charts for {version}"):
+                staged = stage_release_charts(checkout, layout, toolbox, version, images, stage)
+            for chart in staged:
+                with output.step(f"package-charts: {chart.key} chart"):
+                    _lint_and_package(helm, chart, version, out, skip_dependency_update)
         if context.dry_run():
             return []
         archives = sorted(out.glob("*.tgz"))
         _switch_in_set(dist, version, archives, Path(temp) / "dist")
     return [dist / archive.name for archive in archives]
+
+
+def _workflow_charts(checkout: Checkout) -> bool:
+    """Whether the checkout's release workflow (with its goreleaser config) says which charts it packages."""
+    from kstasks.release.goreleaser.config import config_path
+    from kstasks.release.goreleaser.workflow import read_workflow
+
+    return config_path(checkout.root) is not None and bool(read_workflow(checkout.root).charts)
+
+
+def _package_as_the_workflow(
+    checkout: Checkout,
+    layout: ChartLayout,
+    toolbox: Toolbox,
+    version: ReleaseVersion,
+    images: ReleaseImages,
+    stage: Path,
+    out: Path,
+    skip_dependency_update: bool,
+) -> None:
+    """The charts the checkout's release workflow packages, as it packages them (every layout:
+    v0.25 on, core-chart alone)."""
+    from kstasks.release.goreleaser import build, charts
+    from kstasks.release.goreleaser.config import load_plan
+
+    plan = load_plan(checkout.root)
+    moment = build.commit_time(checkout.root, "HEAD") if checkout.git_root else None
+    default = ReleaseImages().registry
+    rewrite = {default: images.registry} if images.registry != default else {}
+    charts.package_charts(
+        plan,
+        checkout,
+        layout,
+        toolbox,
+        version.text,
+        stage,
+        out,
+        moment,
+        rewrite=rewrite,
+        skip_dependency_update=skip_dependency_update,
+    )
 
 
 def _switch_in_set(dist: Path, version: ReleaseVersion, archives: list[Path], staging: Path) -> None:

@@ -25,6 +25,7 @@ from kstasks.tasks import (
     images,
     lint,
     release,
+    releasing,
     verify,
 )
 
@@ -51,6 +52,7 @@ def build_namespace(checkout: Path | None = None) -> Collection:
         charts.collection(),
         images.collection(),
         release.collection(),
+        releasing.collection(),
         cluster.collection(),
         lint.collection(),
         build.collection(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from invoke import Argument, Program
 
@@ -85,10 +86,37 @@ def help_first(argv: list[str], task_names: Iterable[str]) -> list[str]:
     return argv
 
 
+OPTIONAL_POSITIONAL = {"release": "version"}
+"""Tasks whose positional argument may be left out (``release --snapshot``); Invoke requires every
+positional argument, so an empty one is supplied when none is given."""
+
+
+def optional_positionals(argv: list[str], collection: Any) -> list[str]:
+    """``release --snapshot`` as ``release '' --snapshot`` (see ``OPTIONAL_POSITIONAL``)."""
+    names = set(collection.task_names)
+    if "--help" in argv or "-h" in argv:
+        return argv
+    for index, arg in enumerate(argv[1:], 1):
+        if arg not in OPTIONAL_POSITIONAL:
+            continue
+        valued = set()
+        for argument in collection[arg].get_arguments():
+            if argument.kind is not bool:
+                valued |= {f"--{n.replace('_', '-')}" if len(n) > 1 else f"-{n}" for n in argument.names}
+        rest, position = argv[index + 1 :], 0
+        while position < len(rest) and rest[position] not in names:
+            token = rest[position]
+            if not token.startswith("-"):
+                return argv
+            position += 2 if token in valued else 1
+        return [*argv[: index + 1], "", *rest]
+    return argv
+
+
 def main() -> None:
     """Console entry point."""
     try:
-        sys.argv = help_first(sys.argv, ns.task_names)
+        sys.argv = optional_positionals(help_first(sys.argv, ns.task_names), ns)
         KstasksProgram(name="kstasks", binary="kstasks", namespace=ns, version=__version__).run()
         sys.stdout.flush()
     except BrokenPipeError:

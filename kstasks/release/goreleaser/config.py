@@ -323,7 +323,7 @@ def expected_artifacts(plan: ReleasePlan, version: str) -> list[ExpectedArtifact
         result.append(ExpectedArtifact("checksums", name, members=tuple(listed)))
     for ko in plan.kos:
         tags = [templates.render(t, base, what=f"kos {ko.id} tags") for t in ko.tags]
-        for repository in ko.image_names(_import_path(plan, ko.main)):
+        for repository in ko.image_names(import_path(plan, ko.main)):
             for tag in tags:
                 for platform in ko.platforms:
                     result.append(ExpectedArtifact("image", f"{repository}:{tag}", platform, ko.build))
@@ -340,7 +340,7 @@ def chart_name(plan: ReleasePlan, chart: ChartStep) -> str:
     return chart_names(plan.root, [chart.path])[chart.path]
 
 
-def _import_path(plan: ReleasePlan, main: str) -> str:
+def import_path(plan: ReleasePlan, main: str) -> str:
     relative = main.removeprefix("./").rstrip("/")
     return f"{plan.module}/{relative}" if relative and relative != "." else plan.module
 
