@@ -132,6 +132,12 @@ def _goproxy(base: str) -> Callable[[Check], bool]:
             return False
         if answer.status != 200:
             raise _HostDown(f"HTTP {answer.status}")
+        try:
+            info = json.loads(answer.body)
+        except (ValueError, RecursionError):
+            info = None
+        if not isinstance(info, dict) or not isinstance(info.get("Version"), str):
+            raise _HostDown("an answer that is not a module proxy's version JSON")
         return True
 
     return exists

@@ -143,7 +143,7 @@ class _Client:
         ``deadline`` (default KSTASKS_NETWORK_DEADLINE) bounds it, retries included (a timeout ends it)."""
         limit = network.default_deadline() if deadline is None else deadline
         started = time.monotonic()
-        problem = ""
+        problem, tried = "", 0
         for attempt in range(_ATTEMPTS):
             if attempt:
                 delay = 0.5 * 2 ** (attempt - 1)
@@ -151,7 +151,7 @@ class _Client:
                     break  # no time left for another attempt within the deadline
                 output.say(f"github: {problem}; retrying in {delay:.1f}s ({attempt + 1}/{_ATTEMPTS})")
                 time.sleep(delay)
-            remaining = max(limit - (time.monotonic() - started), 0.1)
+            remaining, tried = max(limit - (time.monotonic() - started), 0.1), attempt + 1
             try:
                 answer = network.request(
                     method, url, headers=self._headers(url, headers), body=body, deadline=remaining
@@ -181,7 +181,7 @@ class _Client:
                 continue
             return self._judge(method, url, answer, ok, missing_ok)
         raise errors.StepFailed(
-            f"the GitHub API kept failing ({problem}) after {attempt + 1} attempts",
+            f"the GitHub API kept failing ({problem}) after {tried} attempt(s)",
             "Try again later: a rerun completes what was published.",
         )
 

@@ -374,6 +374,17 @@ def publish_release(
     return lines
 
 
+def preflight(plan: ReleasePlan, request: Request, validated: Validated) -> None:
+    """Ask every registry the release pushes to, and the GitHub API, once before the build: an
+    unreachable or misbehaving host stops the release within a network deadline, not after it."""
+    prefixes = [request.registry] if request.registry else sorted(_registry_prefixes(plan))
+    for host in sorted({Reference.parse(p, what="registry").host for p in prefixes}):
+        Registry(Reference.parse(host)).ping()
+    publishing = validated.publishing
+    assert publishing is not None
+    _releases().tag_exists(publishing.api_url, publishing.repository, publishing.token, validated.version.tag)
+
+
 def _releases():  # type: ignore[no-untyped-def]
     """``kstasks.remote.releases`` (the GitHub release over the REST API)."""
     try:
@@ -416,6 +427,8 @@ def release(
         tools.append("cosign")
     for name in tools:
         toolbox.ensure(name)
+    if not request.snapshot:
+        preflight(plan, request, validated)
     with scratch.directory("release") as temp:
         built = build_release(plan, layout, toolbox, request, validated.version, temp)
         lines = [
