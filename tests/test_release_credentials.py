@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,3 +152,13 @@ def test_release_pushes_to_a_token_auth_registry_and_leaks_no_credential(
     assert children, "the recorder saw none of the release's tools"
     leaked = [argv[:3] for argv in argvs.values() if any(s in " ".join(argv) for s in (*SECRETS, *ENCODED))]
     assert leaked == []
+
+
+def test_the_leak_scanner_finds_a_planted_secret(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "config.json").write_text(f'{{"auth": "{ENCODED[0]}"}}')
+    (tmp_path / "a" / "log").write_text(f"token={GITHUB_TOKEN}\n")
+    assert len(_leaks(tmp_path)) == 2
+    with argv_recorder() as argvs:
+        subprocess.run(["sleep", "0.2", COSIGN_PASSWORD], check=False, capture_output=True)
+    assert any(COSIGN_PASSWORD in argv for argv in argvs.values())
