@@ -53,6 +53,8 @@ class Column:
     expect: dict[str, tuple[int, str]] = field(default_factory=dict)
     env: tuple[tuple[str, str], ...] = ()
     """Extra environment, formatted like ``args``."""
+    name: str = ""
+    """The column's test id when ``task[kind]`` does not tell it from another."""
     says: str = "error:"
     """The prefix of the one line that names the fault ("warning:" for a task that goes on
     without the host: then the one warning naming the misbehaving server)."""
@@ -169,6 +171,7 @@ EXPECT: dict[str, dict[str, tuple[int, str]]] = {
 PUBLISHED_REGISTRY = {
     row: (0, rf"cannot be asked \(.*{message}") for row, (_, message) in EXPECT["registry"].items()
 }
+PUBLISHED_REGISTRY["redirect-to-file"] = (0, r"redirected GET /v2/\S+ to file:///etc/passwd, not an http")
 """verify-versions --published --registry: the registry client's message, in the one warning."""
 PUBLISHED_GOPROXY = {
     "deeply-nested-json": (0, rf"{HOST} cannot be asked \(an answer that is not a module proxy's")
@@ -262,6 +265,7 @@ COLUMNS = (
         "release_checkout",
         expect=PUBLISHED_REGISTRY,
         says="warning:",
+        name="verify-versions[published-registry]",
     ),
     Column(
         "verify-versions",
@@ -269,6 +273,7 @@ COLUMNS = (
         "published",
         "release_checkout",
         says="warning:",
+        name="verify-versions[published-github]",
     ),
     Column(
         "verify-versions",
@@ -277,6 +282,7 @@ COLUMNS = (
         "release_checkout",
         expect=PUBLISHED_GOPROXY,
         says="warning:",
+        name="verify-versions[published-goproxy]",
     ),
 )
 
@@ -336,7 +342,7 @@ def _run(column: Column, workdir: Path, server: str, registry: str) -> tuple[flo
 
 
 @pytest.mark.parametrize("behaviour", ROWS)
-@pytest.mark.parametrize("column", COLUMNS, ids=[f"{c.task}[{c.kind}]" for c in COLUMNS])
+@pytest.mark.parametrize("column", COLUMNS, ids=[c.name or f"{c.task}[{c.kind}]" for c in COLUMNS])
 def test_fault_matrix(column: Column, behaviour: str, request: pytest.FixtureRequest) -> None:
     workdir: Path = request.getfixturevalue(column.workdir)
     uses_registry = any("{registry}" in arg for arg in column.args)
@@ -374,4 +380,5 @@ def test_fault_matrix(column: Column, behaviour: str, request: pytest.FixtureReq
         assert len(asked) == 1, asked
     bound = 1.5 * STARTUP[key] + 1.5 * DEADLINE + 1.5  # start-up varies with the machine's load
     assert elapsed < bound, f"{elapsed:.1f}s > {bound:.1f}s"
-    print(f"fault-matrix {column.task}[{column.kind}] {behaviour}: {elapsed:.2f}s (bound {bound:.1f}s)")
+    label = column.name or f"{column.task}[{column.kind}]"
+    print(f"fault-matrix {label} {behaviour}: {elapsed:.2f}s (bound {bound:.1f}s)")
