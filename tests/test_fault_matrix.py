@@ -11,14 +11,18 @@ cell, which waits for nothing) plus 1.5 network deadlines plus 1.5 s: whatever t
 the whole operation gives up after about one deadline, never deadlines x retries x requests.
 Every process runs with ``KSTASKS_NETWORK_DEADLINE`` = :data:`tests.faults.DEADLINE` (2 s).
 
-Adding a task (e.g. ``release`` or ``verify-versions --published``) is one entry in
-:data:`COLUMNS`::
+Adding a task is one entry in :data:`COLUMNS`::
 
-    Column("release", ("0.25.0", "--registry", "{server}/x"), "registry", "charts_checkout"),
+    Column("verify-release", ("0.25.0", "--registry", "{server}/x"), "registry", "charts_checkout"),
 
 ``{server}`` stands for the misbehaving server's ``host:port``, ``{url}`` for
-``http://host:port``, ``{source}`` for a local clusteradm-like Go source; the last field names
-the fixture giving the working directory (add one for a task needing another). A task whose
+``http://host:port``, ``{source}`` for a local clusteradm-like Go source, ``{registry}`` for the
+real loopback registry (a column whose server under test comes second), ``{refused}`` for an
+address where nothing listens; ``env`` adds variables (e.g. ``GITHUB_API_URL``). The fourth field
+names the fixture giving the working directory (add one for a task needing another). A task that
+goes on without a host that cannot be asked (``verify-versions --published``) sets
+``says="warning:"``: its cells assert the one warning naming the server, and no error. ``release``
+asks its registries and the GitHub API before its build, so its cells take seconds. A task whose
 messages differ from its kind's passes ``expect={"row": (exit code, regex)}`` for those rows; a
 task talking to another kind of server adds a table to :data:`EXPECT`. A new behaviour is one
 entry in ``BEHAVIOURS`` and one expectation per kind.
