@@ -89,7 +89,8 @@ def module_path_escaped(path: str) -> str:
 
 
 def _get(url: str, headers: dict[str, str] | None = None) -> network.Answer:
-    return network.request("GET", url, headers=headers or {}, deadline=DEADLINE)
+    deadline = min(DEADLINE, network.default_deadline())  # KSTASKS_NETWORK_DEADLINE shortens it
+    return network.request("GET", url, headers=headers or {}, deadline=deadline)
 
 
 class _HostDown(Exception):
@@ -111,9 +112,13 @@ def _github(api: str) -> Callable[[Check], bool]:
             raise _HostDown(f"HTTP {answer.status}")
         try:
             release = json.loads(answer.body)
+        except RecursionError:
+            raise _HostDown("JSON nested too deeply, not the GitHub API's JSON") from None
         except ValueError:
             raise _HostDown("an answer that is not JSON") from None
-        names = {str(asset.get("name")) for asset in release.get("assets") or []}
+        if not isinstance(release, dict) or not isinstance(release.get("assets") or [], list):
+            raise _HostDown("JSON that is not a GitHub release")
+        names = {str(a.get("name")) for a in release.get("assets") or [] if isinstance(a, dict)}
         return not check.asset or check.asset in names
 
     return exists
@@ -127,6 +132,12 @@ def _goproxy(base: str) -> Callable[[Check], bool]:
             return False
         if answer.status != 200:
             raise _HostDown(f"HTTP {answer.status}")
+        try:
+            info = json.loads(answer.body)
+        except (ValueError, RecursionError):
+            info = None
+        if not isinstance(info, dict) or not isinstance(info.get("Version"), str):
+            raise _HostDown("an answer that is not a module proxy's version JSON")
         return True
 
     return exists

@@ -134,26 +134,37 @@ class _Client:
         *,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-        deadline: float = 30.0,
+        deadline: float | None = None,
         ok: tuple[int, ...] = (200,),
         missing_ok: bool = False,
     ) -> network.Answer | None:
         """``method url``; retried on server errors and broken connections (POST only when nothing
-        was sent), None for 404 with ``missing_ok``, exit 1 or 2 naming the failure otherwise."""
-        problem = ""
+        was sent), None for 404 with ``missing_ok``, exit 1 or 2 naming the failure otherwise.
+        ``deadline`` (default KSTASKS_NETWORK_DEADLINE) bounds it, retries included (a timeout ends it)."""
+        limit = network.default_deadline() if deadline is None else deadline
+        started = time.monotonic()
+        problem, tried = "", 0
         for attempt in range(_ATTEMPTS):
             if attempt:
                 delay = 0.5 * 2 ** (attempt - 1)
+                if time.monotonic() - started + delay >= limit:
+                    break  # no time left for another attempt within the deadline
                 output.say(f"github: {problem}; retrying in {delay:.1f}s ({attempt + 1}/{_ATTEMPTS})")
                 time.sleep(delay)
+            remaining, tried = max(limit - (time.monotonic() - started), 0.1), attempt + 1
             try:
                 answer = network.request(
-                    method, url, headers=self._headers(url, headers), body=body, deadline=deadline
+                    method, url, headers=self._headers(url, headers), body=body, deadline=remaining
                 )
             except network.Unreachable as err:
                 problem = f"{err.problem.split(':')[0]} talking to {url}"
                 continue
-            except (network.Truncated, network.DeadlineExceeded) as err:
+            except network.DeadlineExceeded:
+                raise errors.StepFailed(
+                    f"the GitHub API gave no complete answer within {limit:g}s ({method} {url})",
+                    "Check GITHUB_API_URL and the network; a rerun completes what was published.",
+                ) from None
+            except network.Truncated as err:
                 if method == "POST":
                     raise errors.StepFailed(
                         f"the GitHub API did not complete {method} {url} ({err.problem})",
@@ -170,7 +181,7 @@ class _Client:
                 continue
             return self._judge(method, url, answer, ok, missing_ok)
         raise errors.StepFailed(
-            f"the GitHub API kept failing ({problem}) after {_ATTEMPTS} attempts",
+            f"the GitHub API kept failing ({problem}) after {tried} attempt(s)",
             "Try again later: a rerun completes what was published.",
         )
 
@@ -202,7 +213,7 @@ class _Client:
             return None
         try:
             return json.loads(answer.body) if answer.body else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
             raise errors.BadInput(
                 f"{url} answered with something that is not JSON", "Check GITHUB_API_URL."
             ) from None
@@ -214,7 +225,7 @@ class _Client:
                 "GET",
                 url,
                 headers={"Accept": "application/octet-stream"},
-                deadline=60 + size_bound / (256 * 1024),
+                deadline=2 * network.default_deadline() + size_bound / (256 * 1024),
                 ok=(200, 301, 302, 303, 307, 308),
             )
             assert answer is not None
@@ -340,7 +351,7 @@ def _upload(client: _Client, upload_url: str, path: Path) -> dict[str, Any]:
         f"{upload_url}?name={quote(path.name, safe='')}",
         body=data,
         headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
-        deadline=120 + len(data) / (256 * 1024),
+        deadline=4 * network.default_deadline() + len(data) / (256 * 1024),
         ok=(201,),
     )
     assert answer is not None

@@ -374,6 +374,24 @@ def publish_release(
     return lines
 
 
+def preflight(plan: ReleasePlan, request: Request, validated: Validated) -> None:
+    """Ask every registry the release pushes to, and the GitHub API, once before the build: an
+    unreachable or misbehaving host stops the release within a network deadline, not after it."""
+    first: dict[str, str] = {}  # host -> one repository the release writes there
+    for name in [repo for ko in plan.kos for repo in ko.repositories]:
+        name = imaging.rewrite(name, request.registry) if request.registry else name
+        if "__KSTASKS_" not in name:
+            reference = Reference.parse(name, what="image repository")
+            first.setdefault(reference.host, reference.path)
+    for host, repository in sorted(first.items()):
+        registry = Registry(Reference.parse(host))
+        registry.ping()
+        registry.tags(repository)  # authentication, redirects and JSON, as the push will meet them
+    publishing = validated.publishing
+    assert publishing is not None
+    _releases().tag_exists(publishing.api_url, publishing.repository, publishing.token, validated.version.tag)
+
+
 def _releases():  # type: ignore[no-untyped-def]
     """``kstasks.remote.releases`` (the GitHub release over the REST API)."""
     try:
@@ -416,6 +434,8 @@ def release(
         tools.append("cosign")
     for name in tools:
         toolbox.ensure(name)
+    if not request.snapshot:
+        preflight(plan, request, validated)
     with scratch.directory("release") as temp:
         built = build_release(plan, layout, toolbox, request, validated.version, temp)
         lines = [
