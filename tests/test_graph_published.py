@@ -47,6 +47,9 @@ def test_published_finds_a_missing_chart_tag_release_and_module_version(
         push_base_image(registry, repository, tag, ("amd64",))
     with serve() as github, serve() as proxy:
         releases(github, clusteradm=False)  # no clusteradm v1.0.0 release
+        for version in ("v0.17.3", "v0.13.0"):  # controller-gen: the Makefile's pin, the CRDs' stamp
+            path = f"/sigs.k8s.io/controller-tools/@v/{version}.info"
+            proxy.answer(path, (200, {}, {"Version": version}))
         result = published(
             sample_v030, "--registry", registry, "--api-url", github.url, "--goproxy", proxy.url
         )
@@ -64,14 +67,14 @@ def test_published_finds_a_missing_chart_tag_release_and_module_version(
         proxy.answer("/k8s.io/client-go/@v/v0.28.11.info", (200, {}, {"Version": "v0.28.11"}))
         good = published(sample_v030, "--registry", registry, "--api-url", github.url, "--goproxy", proxy.url)
         assert good.returncode == 0, good.stderr
-        assert "verify-versions --published: 12 published artifact version(s) exist" in good.stderr
+        assert "verify-versions --published: 14 published artifact version(s) exist" in good.stderr
 
         # A proxy nobody answers at: one warning for that host, every other check still made.
         closed = f"http://127.0.0.1:{free_port()}"
         down = published(sample_v030, "--registry", registry, "--api-url", github.url, "--goproxy", closed)
         assert down.returncode == 0, down.stderr
         assert down.stderr.count("cannot be asked") == 1
-        assert "11 published artifact version(s) exist, 1 not checked" in down.stderr
+        assert "11 published artifact version(s) exist, 3 not checked" in down.stderr
 
 
 def test_published_with_a_missing_asset_and_nothing_reachable(sample_v030: Path) -> None:

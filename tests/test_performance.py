@@ -78,7 +78,8 @@ def test_unrelated_files_do_not_count(checkout: repo.Checkout) -> None:
 @pytest.mark.tools
 def test_rerun_is_skipped_until_something_changes(tmp_path: Path) -> None:
     checkout = make_sample_repo(tmp_path / "checkout")
-    env = {"KSTASKS_REPO": str(checkout)}  # the digest is recorded per checkout path
+    # the digest is recorded per checkout path; a step cache of its own, so the first run runs
+    env = {"KSTASKS_REPO": str(checkout), "KSTASKS_VERIFIED_CACHE": str(tmp_path / "verified")}
     first = kstasks("all-generated", cwd=checkout, env=env)
     assert first.returncode == 0, first.stderr
     assert "==> manifests + generate" in first.stderr
@@ -112,7 +113,11 @@ def test_concurrent_generation_gives_the_sequential_bytes(tmp_path: Path) -> Non
         result = kstasks(
             "all-generated",
             cwd=checkout,
-            env={"KSTASKS_REPO": str(checkout), "INVOKE_KSTASKS_CODEGEN_CLIENTS_VIA": via},
+            env={
+                "KSTASKS_REPO": str(checkout),
+                "INVOKE_KSTASKS_CODEGEN_CLIENTS_VIA": via,
+                "KSTASKS_VERIFIED_CACHE": str(tmp_path / f"verified-{via}"),  # the generators run
+            },
         )
         assert result.returncode == 0, result.stderr
         marker = "at once" if via == "generators" else "kube_codegen.sh gen_client"

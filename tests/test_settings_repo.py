@@ -32,6 +32,7 @@ def test_defaults_are_kubestellar_v0_24_0() -> None:
         "logcheck_current": "v0.11.0",
         "actionlint": "v1.7.7",
         "syft": "v1.57.2",
+        "cosign": "v2.6.5",
     }
     assert d["images"]["registry"] == "ghcr.io/kubestellar/kubestellar"
     assert d["chart"]["registry"] == "oci://ghcr.io/kubestellar/kubestellar"

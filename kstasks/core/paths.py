@@ -25,6 +25,13 @@ def cache_root() -> Path:
     return Path(base) / "kstasks"
 
 
+VERIFIED_OVERRIDE = "KSTASKS_VERIFIED_CACHE"
+"""Environment variable naming another directory for :data:`VERIFIED` (the verification and step
+cache) alone, e.g. one per CI job or test, while the tools stay shared."""
+
+
 def cache_dir(purpose: str) -> Path:
     """The cache directory for ``purpose`` (one of the names above)."""
+    if purpose == VERIFIED and os.environ.get(VERIFIED_OVERRIDE):
+        return Path(os.environ[VERIFIED_OVERRIDE])
     return cache_root() / purpose

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
 import functools
@@ -20,7 +21,7 @@ import json
 import os
 import re
 import signal
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from typing import Any, TypeVar
 
@@ -184,6 +185,23 @@ def _exit_code(error: BaseException) -> int | None:
     return getattr(error, "code", None) if isinstance(error, (Exit, errors.KstasksError)) else None
 
 
+@contextlib.contextmanager
+def go_temporary_directory() -> Iterator[None]:
+    """Within: the go commands a task starts (directly or through a tool) keep their work
+    directories in a scratch directory of the run (GOTMPDIR), removed when the task ends, also
+    when it is interrupted (a go command stopped by SIGTERM leaves its work directory behind).
+    A GOTMPDIR of the user's own is left alone."""
+    if os.environ.get("GOTMPDIR"):
+        yield
+        return
+    with scratch.directory("gotmp") as directory:
+        os.environ["GOTMPDIR"] = str(directory)
+        try:
+            yield
+        finally:
+            os.environ.pop("GOTMPDIR", None)
+
+
 def guarded(body: Callable[..., T]) -> Callable[..., T]:
     """``body`` (a task function) run in a fresh run context (output level and dry-run from Invoke's
     config), with interrupts and errors made one line. A guarded body called from within another
@@ -199,7 +217,8 @@ def guarded(body: Callable[..., T]) -> Callable[..., T]:
                 with signals.interruptible():
                     context.configure(dry=bool(c.config.run.dry), level=output_level(c.config))
                     _sweep()
-                    result = body(c, *args, **kwargs)
+                    with go_temporary_directory():
+                        result = body(c, *args, **kwargs)
                 output.flush_preamble()
                 return result
             except BaseException as error:
