@@ -76,3 +76,14 @@ def test_archives_are_listed_without_extracting_and_escapes_are_refused() -> Non
         "member 'bin/link' is a link",
     ]
     assert verifyplan.archive_members(b"not an archive")[1][0].startswith("not a readable archive")
+
+
+def test_a_chart_naming_the_moved_image_is_checked_as_the_releases_own() -> None:
+    from kstasks.release.goreleaser.model import ExpectedArtifact
+    from kstasks.remote.registry import Reference
+
+    expected = [ExpectedArtifact("image", "ghcr.io/example/sample/manager:0.24.0", "linux/amd64", "manager")]
+    registry = Reference.parse("127.0.0.1:5000/mirror", what="registry")
+    own = verifyplan.own_repositories(expected, registry)
+    assert own == {"ghcr.io/example/sample/manager", "127.0.0.1:5000/mirror/manager"}
+    assert verifyplan.own_repositories(expected, None) == {"ghcr.io/example/sample/manager"}

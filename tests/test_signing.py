@@ -88,3 +88,31 @@ def test_a_key_that_cannot_be_read_is_bad_input(tmp_path: Path, monkeypatch: pyt
         "--allow-insecure-registry",
         "--allow-http-registry",
     ]
+
+
+@pytest.mark.tools
+def test_a_rerun_keeps_a_published_signature_that_verifies_and_refuses_another_keys(
+    cosign: Path, tmp_path: Path, password: None
+) -> None:
+    key, _ = make_key_pair(cosign, tmp_path / "ours")
+    other_key, _ = make_key_pair(cosign, tmp_path / "theirs")
+    blob = tmp_path / "dist" / "sample_0.30.0_checksums.txt"
+    blob.parent.mkdir()
+    blob.write_text("0" * 64 + "  sample_0.30.0_linux_amd64.tar.gz\n")
+    first = signing.sign_blob(cosign, key, blob).read_bytes()
+    second = signing.sign_blob(cosign, key, blob)
+    assert second.read_bytes() != first, "cosign's signatures differ run to run: nothing to keep"
+    public = signing.public_key(cosign, key, tmp_path)
+
+    assert signing.keep_published_signature(cosign, public, blob, second, first)
+    assert second.read_bytes() == first
+
+    foreign = tmp_path / "foreign.sig"
+    other_blob = tmp_path / "other" / blob.name
+    other_blob.parent.mkdir()
+    other_blob.write_bytes(blob.read_bytes())
+    foreign.write_bytes(signing.sign_blob(cosign, other_key, other_blob).read_bytes())
+    fresh = signing.sign_blob(cosign, key, blob).read_bytes()
+    assert not signing.keep_published_signature(cosign, public, blob, second, foreign.read_bytes())
+    assert second.read_bytes() == fresh
+    assert [p.name for p in blob.parent.iterdir() if p.name.endswith(".published")] == []

@@ -122,6 +122,38 @@ def verify_blob(cosign: Path, key: Path, blob: Path, signature: Path) -> str | N
     return None if result.returncode == 0 else _reason(result.stderr)
 
 
+def public_key(cosign: Path, key: Path, directory: Path) -> Path:
+    """The public half of the private ``key`` (password from COSIGN_PASSWORD), written in ``directory``."""
+    check_key(key, private=True)
+    public = directory / "cosign-release.pub"
+    runner.run(
+        [cosign, "public-key", "--key", key, "--outfile", public],
+        env=_env(),
+        capture=True,
+        what="cosign public-key",
+        todo="Check the key and COSIGN_PASSWORD.",
+    )
+    return public
+
+
+def keep_published_signature(
+    cosign: Path, public: Path, blob: Path, signature: Path, published: bytes
+) -> bool:
+    """Adopt ``published`` as ``signature`` when it is ``public``'s valid signature of ``blob``.
+
+    cosign's ECDSA signatures differ on every run, so a rerun's fresh signature would differ from
+    the one a first (killed) run uploaded; a published signature that verifies is kept instead."""
+    candidate = signature.with_name(signature.name + ".published")
+    candidate.write_bytes(published)
+    try:
+        if verify_blob(cosign, public, blob, candidate) is not None:
+            return False
+        signature.write_bytes(published)
+        return True
+    finally:
+        candidate.unlink(missing_ok=True)
+
+
 def verify_image(
     cosign: Path, key: Path, reference: str, *, registry_env: dict[str, str] | None = None
 ) -> str | None:

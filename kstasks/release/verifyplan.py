@@ -149,6 +149,16 @@ def _check_images(
     return digests
 
 
+def own_repositories(expected: list[goreleaser.ExpectedArtifact], registry: Reference | None) -> set[str]:
+    """The release's image repositories as the config names them and, with ``--registry``, as moved
+    there: charts made with ``make chart`` (v0.21-v0.24) name the moved image."""
+    named = {a.name.rpartition(":")[0] for a in expected if a.kind == "image"}
+    if registry is None:
+        return named
+    moved = {f"{where.host}/{path}" for where, path in (relocate(r, registry) for r in named)}
+    return named | moved
+
+
 def _check_charts(
     expected: list[goreleaser.ExpectedArtifact],
     plan: goreleaser.ReleasePlan,
@@ -157,7 +167,7 @@ def _check_charts(
     entries: list[dict[str, Any]],
     image_digests: dict[str, str],
 ) -> None:
-    own_images = {a.name.rpartition(":")[0] for a in expected if a.kind == "image"}
+    own_images = own_repositories(expected, inputs.registry)
     for artifact in (a for a in expected if a.kind == "chart"):
         if not artifact.reference:
             continue

@@ -331,7 +331,9 @@ def publish_release(
     assets = [*built.files["archive"], *built.files["checksums"], *built.files["sbom"]]
     if signing is not None and request.sign_key is not None:
         cosign = toolbox.binary("cosign")
-        assets += [signing.sign_blob(cosign, request.sign_key, path) for path in built.files["checksums"]]
+        signatures = [signing.sign_blob(cosign, request.sign_key, path) for path in built.files["checksums"]]
+        _keep_published_signatures(signing, cosign, request.sign_key, publishing, version.tag, signatures)
+        assets += signatures
     lines = []
     pushed: list[tuple[str, str]] = []
     for host, artifacts in registry_artifacts(plan, built, request, version, to_artifact).items():
@@ -402,6 +404,26 @@ def _releases():  # type: ignore[no-untyped-def]
             "Use --snapshot, or a kstasks with GitHub release support.",
         ) from err
     return releases
+
+
+def _keep_published_signatures(signing, cosign, key, publishing, tag, signatures) -> None:  # type: ignore[no-untyped-def]
+    """A rerun keeps the signatures a first run uploaded when they verify (see
+    ``signing.keep_published_signature``), so that it completes without --force."""
+    releases = _releases()
+    found = releases.release_assets(publishing.api_url, publishing.repository, publishing.token, tag)
+    assets = found[1] if found else []
+    published = {a["name"]: a for a in assets if a.get("state", "uploaded") == "uploaded"}
+    wanted = [s for s in signatures if s.name in published]
+    if not wanted:
+        return
+    public = signing.public_key(cosign, key, wanted[0].parent)
+    for signature in wanted:
+        data = releases.download_asset(
+            publishing.api_url, publishing.repository, publishing.token, published[signature.name], 1 << 20
+        )
+        blob = signature.with_name(signature.name.removesuffix(".sig"))
+        signing.keep_published_signature(cosign, public, blob, signature, data)
+    public.unlink(missing_ok=True)
 
 
 def _signing():  # type: ignore[no-untyped-def]
