@@ -136,7 +136,7 @@ def test_release_pushes_to_a_token_auth_registry_and_leaks_no_credential(
                 os.environ.pop(name, None)
         # each write asked for exactly pull,push on its repository, with the credentials
         for repository in repositories:
-            assert [f"repository:{repository.removeprefix(reg.address + '/')}:pull,push"] in reg.scopes
+            assert [f"repository:{repository.removeprefix(reg.address + '/')}:pull,push"] in reg.asked()
         assert all(reg.credentials)
         release = github.releases.release(REPO, "v0.30.0")
         assert release is not None and release["assets"]

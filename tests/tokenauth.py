@@ -48,6 +48,18 @@ class TokenRegistry:
     credentials: list[bool] = field(default_factory=list)
     """Whether each token request carried the right Basic credentials."""
 
+    def asked(self) -> list[list[str]]:
+        """:attr:`scopes` with each scope's actions sorted: the registry names the actions of a
+        challenge in no fixed order ("pull,push" or "push,pull")."""
+        return [[_sorted_actions(scope) for scope in scopes] for scopes in self.scopes]
+
+
+def _sorted_actions(scope: str) -> str:
+    """``type:name:actions`` with the actions sorted."""
+    kind, _, rest = scope.partition(":")
+    name, _, actions = rest.rpartition(":")
+    return f"{kind}:{name}:{','.join(sorted(actions.split(',')))}"
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
