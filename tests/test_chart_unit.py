@@ -7,7 +7,8 @@ import pytest
 from kstasks.charts import derive, staging
 from kstasks.core.errors import KstasksError
 from kstasks.core.semver import parse_release_version, try_parse
-from kstasks.remote.registry import Reference, is_loopback
+from kstasks.remote.network import is_loopback
+from kstasks.remote.registry import Reference
 
 
 @pytest.mark.parametrize(

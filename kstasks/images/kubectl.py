@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from kstasks.core import errors, output
 from kstasks.core.semver import ReleaseVersion, try_parse
@@ -51,7 +51,7 @@ def fetch_marker(url: str, *, deadline: float | None = None) -> str:
             ) from None
         if answer.status in (301, 302, 303, 307, 308):
             url = urljoin(url, answer.header("Location"))
-            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            if not network.is_web_url(url):
                 raise errors.StepFailed(
                     f"{first} redirected to {url[:200]}, not an http(s) URL",
                     "Check --marker-url, or pass --version.",

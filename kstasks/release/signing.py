@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from kstasks.core import errors, output, runner
-from kstasks.remote.registry import is_loopback
+from kstasks.remote.network import is_loopback
 
 _PRIVATE_MARKERS = ("PRIVATE KEY-----",)
 _ENCRYPTED_MARKERS = ("ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY")

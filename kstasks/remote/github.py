@@ -23,7 +23,6 @@ from urllib.parse import urljoin, urlsplit
 from kstasks.core import errors, output
 from kstasks.core.semver import ReleaseVersion, parse_release_version
 from kstasks.remote import auth, network
-from kstasks.remote.registry import is_loopback
 
 DEFAULT_API = "https://api.github.com"
 TOKEN_ENV = "GITHUB_TOKEN"
@@ -32,19 +31,20 @@ MAX_REDIRECTS = 5
 
 def api_base(option: str | None = None) -> str:
     """``option``, else ``GITHUB_API_URL``, else the public API; exit 2 if it is not an http(s) URL."""
-    base = (option or os.environ.get("GITHUB_API_URL") or DEFAULT_API).strip().rstrip("/")
-    try:
-        parts = urlsplit(base)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        valid = False
-    if not valid:
-        raise errors.BadInput(
-            f"the GitHub API URL {base!r} is not an http(s) URL",
-            "Fix --api-url or GITHUB_API_URL (e.g. https://api.github.com).",
-        )
-    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+    return checked_api_url(
+        option or os.environ.get("GITHUB_API_URL") or DEFAULT_API,
+        "Fix --api-url or GITHUB_API_URL (e.g. https://api.github.com).",
+    )
+
+
+def checked_api_url(url: str, fix: str) -> str:
+    """``url`` without a trailing slash; exit 2 (``fix`` the hint) unless it is https, or http to
+    a loopback host."""
+    base = url.strip().rstrip("/")
+    if not network.is_web_url(base):
+        raise errors.BadInput(f"the GitHub API URL {base!r} is not an http(s) URL", fix)
+    parts = urlsplit(base)
+    if parts.scheme == "http" and not network.is_loopback(parts.hostname or ""):
         raise errors.BadInput(
             f"the GitHub API URL {base!r} is plain HTTP to another machine (a token would travel in clear)",
             "Use https:// (plain HTTP is accepted only for this machine's loopback addresses).",
@@ -182,13 +182,7 @@ def _follow(url: str, api: str, budget: network.Budget) -> network.Answer:
         if answer.status not in (301, 302, 303, 307, 308):
             return answer
         target = urljoin(url, answer.header("Location"))
-        try:
-            parts = urlsplit(target)
-            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-            web = parts.scheme in ("http", "https") and bool(parts.hostname)
-        except ValueError:
-            web = False
-        if not web:
+        if not network.is_web_url(target):
             raise errors.BadInput(
                 f"the GitHub API redirected {url} to {output.redact(target)[:200]}, not an http(s) URL",
                 "Check GITHUB_API_URL or --api-url, or pass --version to skip the lookup.",

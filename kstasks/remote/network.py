@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import ipaddress
 import os
 import socket
 import threading
@@ -39,6 +40,27 @@ DEADLINE_ENV = "KSTASKS_NETWORK_DEADLINE"
 DEFAULT_DEADLINE = 30.0
 """Seconds one network operation (a request with its redirects and retries) may take."""
 MAX_DEADLINE = 3600.0
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (no port) is this machine: localhost, 127.0.0.0/8 or ::1."""
+    name = host.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def is_web_url(url: str) -> bool:
+    """Whether ``url`` is http(s) with a host and, where it names a port, a number."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def default_deadline() -> float:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import re
 import time
@@ -51,17 +50,6 @@ _REGISTRY_FORMS = "Use oci://HOST[:PORT]/PATH or HOST[:PORT]/PATH."
 def digest_of(data: bytes) -> str:
     """The OCI digest (sha256) of ``data``."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (no port) is this machine: localhost, 127.0.0.0/8 or ::1."""
-    name = host.strip("[]")
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -106,7 +94,7 @@ class Reference:
     @property
     def plain_http(self) -> bool:
         """Plain HTTP is used for loopback registries only."""
-        return is_loopback(self.hostname)
+        return network.is_loopback(self.hostname)
 
     def repository(self, name: str) -> str:
         """The repository path of ``name`` below this location."""

@@ -24,11 +24,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 
 from kstasks.core import errors, output
-from kstasks.remote import network
-from kstasks.remote.registry import is_loopback
+from kstasks.remote import auth, github, network
 
 DEFAULT_API = "https://api.github.com"
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -69,30 +68,7 @@ def from_environment(*, need_token: bool = True) -> Settings:
 
 def origin_checked(url: str) -> str:
     """``url`` without a trailing slash; exit 2 unless it is https, or http to a loopback host."""
-    base = url.strip().rstrip("/")
-    try:
-        parts = urlsplit(base)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        valid = False
-    if not valid:
-        raise errors.BadInput(f"the GitHub API URL {base!r} is not an http(s) URL", "Fix GITHUB_API_URL.")
-    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
-        raise errors.BadInput(
-            f"the GitHub API URL {base!r} is plain HTTP to another machine (a token would travel in clear)",
-            "Use https:// (plain HTTP is accepted only for this machine's loopback addresses).",
-        )
-    return base
-
-
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    return (
-        parts.scheme,
-        (parts.hostname or "").lower(),
-        parts.port or (443 if parts.scheme == "https" else 80),
-    )
+    return github.checked_api_url(url, "Fix GITHUB_API_URL.")
 
 
 def is_prerelease(version: str) -> bool:
@@ -107,7 +83,7 @@ class _Client:
     def __init__(self, api_url: str, token: str) -> None:
         self.api = origin_checked(api_url)
         self.token = token
-        self.trusted = {_origin(self.api)}
+        self.trusted = {auth.origin(self.api)}
         self.upload_urls: set[str] = set()
         output.add_secret(token)
 
@@ -122,7 +98,7 @@ class _Client:
     def _headers(self, url: str, extra: dict[str, str] | None) -> dict[str, str]:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         headers.update(extra or {})
-        trusted = _origin(url) in self.trusted or url.split("?", 1)[0] in self.upload_urls
+        trusted = auth.origin(url) in self.trusted or url.split("?", 1)[0] in self.upload_urls
         if self.token and trusted:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
