@@ -9,7 +9,6 @@ subprocess), so the program can do it at start to list the checkout's tasks.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -198,24 +197,6 @@ def read(root: Path) -> MakeRules:
     makefile = Path(root) / "Makefile"
     text = makefile.read_text(errors="replace") if makefile.is_file() else ""
     return parse(text)
-
-
-def program_checkout(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Path | None:
-    """The checkout a command line names before any task runs: ``--repo``, else KSTASKS_REPO, else
-    the work tree holding the current directory (found by its ``.git``, no subprocess)."""
-    env = os.environ if environ is None else environ
-    for index, arg in enumerate(argv):
-        if arg == "--repo" and index + 1 < len(argv):
-            return Path(argv[index + 1]).expanduser().resolve()
-        if arg.startswith("--repo="):
-            return Path(arg.split("=", 1)[1]).expanduser().resolve()
-    if env.get("KSTASKS_REPO"):
-        return Path(env["KSTASKS_REPO"]).expanduser().resolve()
-    here = Path.cwd().resolve()
-    for directory in (here, *here.parents):
-        if (directory / ".git").exists():
-            return directory
-    return None
 
 
 def images_to_load(rules: MakeRules, recipe: LoadRecipe) -> list[LocalImage]:

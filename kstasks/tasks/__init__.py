@@ -12,12 +12,12 @@ from pathlib import Path
 
 from invoke import Collection, Task
 
-from kstasks.images import makerecipes
 from kstasks.project import settings
 from kstasks.tasks import (
     adopt,
     build,
     charts,
+    checkouttasks,
     checks,
     cluster,
     codegen,
@@ -60,12 +60,19 @@ def build_namespace(checkout: Path | None = None) -> Collection:
     ):
         for task_name in part.task_names:
             namespace.add_task(guarded(part[task_name]), name=task_name)
-    for extra in images.checkout_tasks(checkout):
-        if extra.name not in namespace.task_names:
-            namespace.add_task(guarded(extra), name=extra.name)
+    add_checkout_tasks(namespace, checkout)
     namespace.configure({"kstasks": {**settings.defaults(), **OUTPUT_SETTING}})
     return namespace
 
 
+def add_checkout_tasks(namespace: Collection, checkout: Path | None) -> None:
+    """Add the tasks only the checkout at ``checkout`` has (read from its Makefile)."""
+    for extra in checkouttasks.checkout_tasks(checkout):
+        if extra.name not in namespace.task_names:
+            namespace.add_task(guarded(extra), name=extra.name)
+
+
 adopt.adopt_invoke()
-ns = build_namespace(makerecipes.program_checkout(sys.argv[1:]))
+ns = build_namespace()
+if checkouttasks.names_checkout_tasks(sys.argv[1:], ns.task_names):
+    add_checkout_tasks(ns, checkouttasks.program_checkout(sys.argv[1:]))

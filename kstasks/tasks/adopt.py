@@ -13,8 +13,6 @@ import sys
 from invoke import Program
 from invoke.exceptions import Exit, ParseError
 
-from kstasks.tasks import guard
-
 
 def quiet_broken_pipe() -> None:
     """stdout's reader went away (``| head``): send the rest nowhere, so Python's exit stays quiet."""
@@ -38,6 +36,8 @@ def adopt_invoke(program_class: type[Program] = Program) -> None:
     namespace is imported, which the ``invoke`` command does before it parses task names.
     Idempotent.
     """
+    from kstasks.tasks import guard
+
     if getattr(program_class, "_kstasks_adopted", False):
         return
     parse_tasks, list_tasks = program_class.parse_tasks, program_class.list_tasks

@@ -8,9 +8,6 @@ from typing import Any
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks.codegen import controllergen, layout
-from kstasks.devloop import build, integration
-from kstasks.project.repo import find_checkout
 from kstasks.tasks.common import REPO_HELP, Target, project_dir, start, target
 
 BUILD_HELP = {
@@ -24,6 +21,8 @@ BUILD_HELP = {
 
 def _build_settings(config: dict[str, Any]) -> dict[str, str]:
     """The ``kstasks.build`` settings (WHAT, BUILDFLAGS), the environment's BUILDFLAGS when unset."""
+    from kstasks.devloop import build
+
     section = config["build"]
     return {
         "what": str(section.get("what") or build.DEFAULT_WHAT),
@@ -34,6 +33,8 @@ def _build_settings(config: dict[str, Any]) -> dict[str, str]:
 def _build(
     c: Context, repo: str | None, what: str | None, buildflags: str | None, os_: str, arch: str
 ) -> None:
+    from kstasks.devloop import build
+
     t = target(c, repo, [])
     defaults = _build_settings(t.config)
     platform = build.Platform.resolve(os_, arch or str(t.config["images"].get("arch") or ""))
@@ -52,6 +53,9 @@ def _build(
 @task(help={"repo": REPO_HELP})
 def ldflags(c: Context, repo: str | None = None) -> None:
     """Print the linker flags that stamp the version into the binaries (make ldflags)."""
+    from kstasks.devloop import build
+    from kstasks.project.repo import find_checkout
+
     config = start(c)
     checkout = find_checkout(repo, config.get("repo"), config_dir=project_dir(c))
     print(build.stamp(checkout).echoed())
@@ -75,6 +79,8 @@ def build_all(
     c: Context, repo: str | None = None, buildflags: str | None = None, os: str = "", arch: str = ""
 ) -> None:
     """Build every command under ./cmd (make build-all)."""
+    from kstasks.devloop import build
+
     _build(c, repo, build.DEFAULT_WHAT, buildflags, os, arch)
 
 
@@ -85,17 +91,24 @@ def _checkout_only(c: Context, repo: str | None) -> Target:
 @task(help={"repo": REPO_HELP})
 def fmt(c: Context, repo: str | None = None) -> None:
     """go fmt ./... (make fmt)."""
+    from kstasks.devloop import build
+
     build.fmt(_checkout_only(c, repo).checkout)
 
 
 @task(help={"repo": REPO_HELP})
 def vet(c: Context, repo: str | None = None) -> None:
     """go vet ./... (make vet)."""
+    from kstasks.devloop import build
+
     build.vet(_checkout_only(c, repo).checkout)
 
 
 def _generate_then_check(c: Context, repo: str | None) -> Target:
     """make test's and make run's prerequisites: manifests, generate, fmt, vet."""
+    from kstasks.codegen import controllergen, layout
+    from kstasks.devloop import build
+
     imports = layout.ImportSettings.from_config(c.config.kstasks.imports)
     needed = sorted({*layout.tools_for("manifests", imports), *layout.tools_for("generate", imports)})
     t = target(c, repo, needed)
@@ -109,6 +122,8 @@ def _generate_then_check(c: Context, repo: str | None) -> Target:
 @task(name="test", help={"repo": REPO_HELP})
 def go_test(c: Context, repo: str | None = None) -> None:
     """manifests, generate, fmt, vet, then go test ./api/... ./cmd/... ./pkg/... with coverage (make test)."""
+    from kstasks.devloop import build
+
     t = _generate_then_check(c, repo)
     build.test(t.checkout)
 
@@ -123,6 +138,8 @@ def go_test(c: Context, repo: str | None = None) -> None:
 )
 def run_(c: Context, repo: str | None = None, args: str | None = None) -> None:
     """manifests, generate, fmt, vet, then go run ./cmd/controller-manager/main.go ARGS (make run)."""
+    from kstasks.devloop import build
+
     words = build.split_words(os.environ.get("ARGS", "") if args is None else args, "ARGS")
     words += build.split_words(getattr(c, "remainder", "") or "", "the arguments after --")
     t = _generate_then_check(c, repo)
@@ -132,6 +149,8 @@ def run_(c: Context, repo: str | None = None, args: str | None = None) -> None:
 @task(help={"repo": REPO_HELP})
 def modules(c: Context, repo: str | None = None) -> None:
     """go mod tidy (make modules)."""
+    from kstasks.devloop import build
+
     build.tidy(_checkout_only(c, repo).checkout)
 
 
@@ -145,6 +164,8 @@ def modules(c: Context, repo: str | None = None) -> None:
 def test_integration(c: Context, repo: str | None = None, any_etcd: bool = False) -> None:
     """The controller-manager integration tests with the etcd on PATH, of the version the checkout's
     hack/run-integration-tests.sh pins."""
+    from kstasks.devloop import integration
+
     integration.run_integration_tests(_checkout_only(c, repo).checkout, any_etcd=any_etcd)
 
 

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks.charts import derive, staging
-from kstasks.codegen import controllergen
-from kstasks.core import context
-from kstasks.core.semver import parse_release_version
-from kstasks.project.repo import Checkout
-from kstasks.release import charts
-from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, show, target, writing
+
+if TYPE_CHECKING:
+    from kstasks.charts import staging
+    from kstasks.project.repo import Checkout
 
 VERSION_HELP = "The release version: 0.25.0 or v0.25.0 (a -prerelease such as -rc.1 is allowed)."
 
@@ -33,6 +30,8 @@ def controller_manager_image(config: dict[str, Any], checkout: Checkout, flag: s
 
 def release_images(config: dict[str, Any]) -> staging.ReleaseImages:
     """The images release charts refer to, from the ``kstasks.images`` settings."""
+    from kstasks.charts import staging
+
     images = config["images"]
     return staging.ReleaseImages(images["registry"], images["controller_manager"], images["transport"])
 
@@ -54,6 +53,10 @@ def make_chart(
     c: Context, repo: str | None = None, image: str | None = None, with_manifests: bool = False
 ) -> None:
     """Derive chart/templates/controller-manager.yaml with kustomize (make chart); tracked files untouched."""
+    from kstasks.charts import derive
+    from kstasks.codegen import controllergen
+    from kstasks.core import context
+
     tools = ["kustomize"] + (["controller-gen"] if with_manifests else [])
     t = target(c, repo, tools)
     config = t.config
@@ -85,6 +88,10 @@ def package_charts(
     skip_dependency_update: bool = False,
 ) -> None:
     """Specialise, lint and package the release charts (controller-manager, core, transport)."""
+    from kstasks.charts import derive
+    from kstasks.core.semver import parse_release_version
+    from kstasks.release import charts
+
     release = parse_release_version(version)
     t = target(c, repo, ["kustomize", "helm"])
     config = t.config
@@ -120,6 +127,10 @@ def publish_charts(
     force: bool = False,
 ) -> None:
     """Push the packaged chart set to an OCI registry (tags last, read back); a rerun completes it."""
+    from kstasks.core.semver import parse_release_version
+    from kstasks.release import charts
+    from kstasks.remote.registry import Reference
+
     release = parse_release_version(version)
     t = target(c, repo, [])
     config = t.config

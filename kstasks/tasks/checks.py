@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks.checks import boilerplate, drift, suite, verifycache
-from kstasks.core import output
-from kstasks.project import headers, worktrees
-from kstasks.project.repo import Checkout
-from kstasks.tasks.codegen import generate_all_for, needed_tools
+from kstasks.project import headers
 from kstasks.tasks.common import REPO_HELP, program_name, show, target
+
+if TYPE_CHECKING:
+    from kstasks.project.repo import Checkout
 
 IN_PLACE_HELP = "Check the working tree's files as they are (uncommitted edits included); nothing is written."
 
@@ -21,6 +21,8 @@ IN_PLACE_HELP = "Check the working tree's files as they are (uncommitted edits i
 @contextmanager
 def _source(checkout: Checkout, in_place: bool, purpose: str) -> Iterator[tuple[Checkout, str]]:
     """The checkout to read (the commit in an isolated worktree, or the working tree) and its name."""
+    from kstasks.project import worktrees
+
     if in_place:
         yield checkout, "the working tree"
         return
@@ -46,6 +48,9 @@ def verify_boilerplate(
     skip: list[str] | None = None,
 ) -> None:
     """Fail, naming each file, when a source file lacks its license header (make verify-boilerplate)."""
+    from kstasks.checks import boilerplate
+    from kstasks.core import output
+
     t = target(c, repo, [])
     note, same = boilerplate.pin_note(t.checkout.root)
     if note:
@@ -58,6 +63,9 @@ def verify_boilerplate(
 @task(name="verify-imports", help={"repo": REPO_HELP, "in-place": IN_PLACE_HELP})
 def verify_imports(c: Context, repo: str | None = None, in_place: bool = False) -> None:
     """Fail, naming each Go file, when imports are out of order (make verify-imports)."""
+    from kstasks.checks import drift
+    from kstasks.tasks.codegen import needed_tools
+
     t = target(c, repo, needed_tools("imports"))
     with _source(t.checkout, in_place, "verify-imports") as (source, what):
         drift.verify_imports(
@@ -68,6 +76,8 @@ def verify_imports(c: Context, repo: str | None = None, in_place: bool = False) 
 @task(name="verify-modules", help={"repo": REPO_HELP, "in-place": IN_PLACE_HELP})
 def verify_modules(c: Context, repo: str | None = None, in_place: bool = False) -> None:
     """Fail, naming go.mod/go.sum with the diff, when go mod tidy would change them (make verify-modules)."""
+    from kstasks.checks import drift
+
     t = target(c, repo, [])
     with _source(t.checkout, in_place, "verify-modules") as (source, what):
         show(drift.verify_modules(source.root, what=what, fix_command=f"{program_name()} modules"))
@@ -81,6 +91,9 @@ def verify_modules(c: Context, repo: str | None = None, in_place: bool = False) 
 )
 def verify(c: Context, repo: str | None = None, no_cache: bool = False) -> None:
     """Every check of the CI verify job on the commit; all run, each reported; fails if any failed."""
+    from kstasks.checks import suite, verifycache
+    from kstasks.tasks.codegen import generate_all_for, needed_tools
+
     t = target(c, repo, needed_tools("all-generated"))
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     show(

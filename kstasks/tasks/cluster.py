@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks.charts import derive
-from kstasks.codegen import controllergen
-from kstasks.core import errors, output, runner, scratch
-from kstasks.devloop import corechart, deploy, prereqs, prereqscript
-from kstasks.images import kubectl, local
-from kstasks.project.repo import resolve_root
-from kstasks.tasks.charts import controller_manager_image
 from kstasks.tasks.common import REPO_HELP, Target, project_dir, show, start, target
-from kstasks.tasks.images import load_into_cluster, publish_tool_image
+
+if TYPE_CHECKING:
+    from kstasks.devloop import deploy
 
 IGNORE_HELP = "Ignore resources that are already gone (make's ignore-not-found=true)."
 MANIFESTS_HELP = "Run manifests first, as make does (it may rewrite tracked files)."
 
 
 def _settings(t: Target, ignore_not_found: bool | None = None) -> deploy.DeploySettings:
+    from kstasks.devloop import deploy
+
     values: dict[str, Any] = dict(t.config["deploy"])
     if ignore_not_found is not None:
         values["ignore_not_found"] = ignore_not_found
@@ -32,6 +29,9 @@ def _settings(t: Target, ignore_not_found: bool | None = None) -> deploy.DeployS
 
 def _prepare(c: Context, repo: str | None, with_manifests: bool) -> tuple[Target, Path]:
     """Resolve the checkout, check kubectl and the cluster, then (optionally) run manifests."""
+    from kstasks.codegen import controllergen
+    from kstasks.devloop import deploy
+
     t = target(c, repo, ["kustomize"] + (["controller-gen"] if with_manifests else []))
     kubectl_path = deploy.require_kubectl()
     deploy.require_cluster(kubectl_path)
@@ -43,6 +43,8 @@ def _prepare(c: Context, repo: str | None, with_manifests: bool) -> tuple[Target
 @task(help={"repo": REPO_HELP, "with-manifests": MANIFESTS_HELP})
 def install(c: Context, repo: str | None = None, with_manifests: bool = False) -> None:
     """Apply the CRDs (kustomize build config/crd/) to the current cluster (make install)."""
+    from kstasks.devloop import deploy
+
     t, kubectl_path = _prepare(c, repo, with_manifests)
     settings = _settings(t)
     manifests = deploy.crd_manifests(t.checkout, settings, t.toolbox.binary("kustomize"))
@@ -54,6 +56,8 @@ def uninstall(
     c: Context, repo: str | None = None, with_manifests: bool = False, ignore_not_found: bool = False
 ) -> None:
     """Delete the CRDs from the current cluster (make uninstall)."""
+    from kstasks.devloop import deploy
+
     t, kubectl_path = _prepare(c, repo, with_manifests)
     settings = _settings(t, ignore_not_found or None)
     manifests = deploy.crd_manifests(t.checkout, settings, t.toolbox.binary("kustomize"))
@@ -73,6 +77,10 @@ def deploy_(
     c: Context, repo: str | None = None, image: str | None = None, with_manifests: bool = False
 ) -> None:
     """Apply config/default with the image set and the templates filled to the cluster (make deploy)."""
+    from kstasks.charts import derive
+    from kstasks.devloop import deploy
+    from kstasks.tasks.charts import controller_manager_image
+
     t, kubectl_path = _prepare(c, repo, with_manifests)
     settings = _settings(t)
     manifests = deploy.deploy_manifests(
@@ -88,6 +96,8 @@ def deploy_(
 @task(help={"repo": REPO_HELP, "ignore-not-found": IGNORE_HELP})
 def undeploy(c: Context, repo: str | None = None, ignore_not_found: bool = False) -> None:
     """Delete the controller-manager (kustomize build config/default) from the cluster (make undeploy)."""
+    from kstasks.devloop import deploy
+
     t, kubectl_path = _prepare(c, repo, False)
     settings = _settings(t, ignore_not_found or None)
     manifests = deploy.default_manifests(t.checkout, settings, t.toolbox.binary("kustomize"))
@@ -109,6 +119,13 @@ def install_local_chart(
     c: Context, repo: str | None = None, image: str | None = None, with_manifests: bool = False
 ) -> None:
     """chart, kind-load-image, then helm upgrade --install ./chart (make install-local-chart)."""
+    from kstasks.charts import derive
+    from kstasks.codegen import controllergen
+    from kstasks.core import errors
+    from kstasks.devloop import deploy
+    from kstasks.images import local
+    from kstasks.tasks.charts import controller_manager_image
+
     t = target(c, repo, ["kustomize", "helm"] + (["controller-gen"] if with_manifests else []))
     settings = _settings(t)
     if not t.checkout.path(settings.chart_dir).is_dir():
@@ -153,6 +170,11 @@ def install_local_core_chart(
 ) -> None:
     """Build and load the images (as kind-load-image), update core-chart's dependencies and helm
     upgrade --install it with them, as the checkout's E2E setup does (on a staged copy)."""
+    from kstasks.core import errors, output, runner, scratch
+    from kstasks.devloop import corechart, deploy
+    from kstasks.images import local
+    from kstasks.tasks.images import load_into_cluster
+
     t = target(c, repo, ["ko", "helm"])
     settings = _settings(t)
     chart_dir = str(t.config["chart"]["core_chart_dir"])
@@ -213,6 +235,11 @@ def build_kubectl_image(
     force: bool = False,
 ) -> None:
     """Build the kubectl image at a release with ko, multi-platform, and push it (the hack script)."""
+    from kstasks.core import output
+    from kstasks.images import kubectl
+    from kstasks.project.repo import resolve_root
+    from kstasks.tasks.images import publish_tool_image
+
     config = start(c)
     spec = config["images"]["tools"]["kubectl"]
     base = marker_url or str(spec.get("release_marker") or kubectl.DEFAULT_MARKER_BASE)
@@ -256,6 +283,10 @@ def check_prereqs(
 ) -> None:
     """Check the prerequisites the checkout's check_pre_req.sh names, with their versions, paths
     and its minimums (the script is read, not run)."""
+    from kstasks.core import output
+    from kstasks.devloop import prereqs, prereqscript
+    from kstasks.project.repo import resolve_root
+
     config = start(c)
     root = resolve_root(repo, config.get("repo"), config_dir=project_dir(c))
     script = prereqscript.read(root)

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks.codegen import allgenerated, clients, controllergen, stamp
-from kstasks.codegen.imports import run_imports
-from kstasks.codegen.layout import ImportSettings, Layout, require_inputs, tools_for
-from kstasks.core import context, output
-from kstasks.images import makerecipes
-from kstasks.project import checkoutconfig, pins, scaffold
-from kstasks.project.repo import Checkout, find_checkout, resolve_root
-from kstasks.release.graph import discover
-from kstasks.tasks import makefilemap
 from kstasks.tasks.common import REPO_HELP, Target, project_dir, show, start, target, toolbox, writing
-from kstasks.toolchain import golang
+
+if TYPE_CHECKING:
+    from kstasks.project.repo import Checkout
 
 
 def needed_tools(step: str) -> Callable[[dict[str, Any]], list[str]]:
     """The tools ``step`` needs with the checkout's settings (no kustomize where CRDs are copied)."""
+    from kstasks.codegen.layout import ImportSettings, Layout, tools_for
 
     def needed(config: dict[str, Any]) -> list[str]:
         layout = Layout.from_config(config["codegen"])
@@ -41,6 +35,7 @@ def needed_tools(step: str) -> Callable[[dict[str, Any]], list[str]]:
 )
 def tools(c: Context, name: list[str] | None = None, repo: str | None = None) -> None:
     """Install the pinned Go tools the checkout uses into the shared versioned cache (and check them)."""
+    from kstasks.project.repo import resolve_root
 
     def wanted(config: dict[str, Any]) -> list[str]:
         return list(name or [*needed_tools("all-generated")(config), "helm", "ko"])
@@ -63,6 +58,9 @@ def tools(c: Context, name: list[str] | None = None, repo: str | None = None) ->
 @task(help={"repo": REPO_HELP})
 def manifests(c: Context, repo: str | None = None) -> None:
     """CRD, RBAC and webhook YAML from the API types, and the CRD bundle (make manifests)."""
+    from kstasks.codegen import controllergen
+    from kstasks.codegen.layout import require_inputs
+
     t = target(c, repo, needed_tools("manifests"))
     require_inputs(t.checkout, t.layout, "manifests")
     with writing(t, "manifests"):
@@ -72,6 +70,9 @@ def manifests(c: Context, repo: str | None = None) -> None:
 @task(help={"repo": REPO_HELP})
 def generate(c: Context, repo: str | None = None) -> None:
     """DeepCopy methods for the API types (make generate)."""
+    from kstasks.codegen import controllergen
+    from kstasks.codegen.layout import require_inputs
+
     t = target(c, repo, needed_tools("generate"))
     require_inputs(t.checkout, t.layout, "generate")
     with writing(t, "generate"):
@@ -81,6 +82,9 @@ def generate(c: Context, repo: str | None = None) -> None:
 @task(help={"repo": REPO_HELP})
 def codegenclients(c: Context, repo: str | None = None) -> None:
     """Clientset, listers and informers under pkg/generated, then imports (make codegenclients)."""
+    from kstasks.codegen import clients
+    from kstasks.codegen.layout import require_inputs
+
     t = target(c, repo, needed_tools("codegenclients"))
     require_inputs(t.checkout, t.layout, "codegenclients")
     with writing(t, "codegenclients"):
@@ -97,6 +101,8 @@ def codegenclients(c: Context, repo: str | None = None) -> None:
 @task(help={"repo": REPO_HELP})
 def imports(c: Context, repo: str | None = None) -> None:
     """Order Go imports: std, other, k8s.io, openshift, kubeflex, module (make imports)."""
+    from kstasks.codegen.imports import run_imports
+
     t = target(c, repo, needed_tools("imports"))
     with writing(t, "imports"):
         run_imports(t.checkout, t.imports, t.toolbox, ignore_go_version=t.ignore_go_version)
@@ -104,6 +110,7 @@ def imports(c: Context, repo: str | None = None) -> None:
 
 def generate_all_for(t: Target) -> Callable[[Checkout], None]:
     """all-generated with ``t``'s settings, for any checkout (verify-codegen's worktree copy)."""
+    from kstasks.codegen import allgenerated
 
     def generate_all(checkout: Checkout) -> None:
         allgenerated.run_all_generated(
@@ -124,6 +131,9 @@ def generate_all_for(t: Target) -> Callable[[Checkout], None]:
 )
 def all_generated(c: Context, repo: str | None = None, force: bool = False) -> None:
     """Every generated file: manifests, generate, codegenclients (make all-generated)."""
+    from kstasks.codegen import stamp
+    from kstasks.codegen.layout import require_inputs
+
     t = target(c, repo, needed_tools("all-generated"))
     require_inputs(t.checkout, t.layout, "all-generated")
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
@@ -134,6 +144,8 @@ def all_generated(c: Context, repo: str | None = None, force: bool = False) -> N
 @task(name="verify-go-versions", help={"repo": REPO_HELP})
 def verify_go_versions(c: Context, repo: str | None = None) -> None:
     """Check the installed Go against go.mod's go directive (IGNORE_GO_VERSION skips)."""
+    from kstasks.toolchain import golang
+
     t = target(c, repo, [])
     show(golang.verify_go_versions(t.checkout.root, ignore=t.ignore_go_version))
 
@@ -148,6 +160,11 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
     """Set a checkout up: tasks.py, noxfile.py, a PR workflow, its Makefile's pins and its version graph.
 
     The pins are written so that nothing is lost when the Makefile is gone."""
+    from kstasks.core import context, output
+    from kstasks.project import checkoutconfig, pins, scaffold
+    from kstasks.project.repo import find_checkout
+    from kstasks.release.graph import discover
+
     config = start(c)
     checkout = find_checkout(repo, config.get("repo"), config_dir=project_dir(c))
     graph_name = config["release"]["graph"]
@@ -184,6 +201,9 @@ def init(c: Context, repo: str | None = None, force: bool = False) -> None:
 def _task_names(root: Path) -> list[str]:
     """The tasks a make target can be: those the Makefile maps name for a target (every release's),
     and the checkout's own ``ko-build-*-local`` targets."""
+    from kstasks.images import makerecipes
+    from kstasks.tasks import makefilemap
+
     names = {
         task for ref in makefilemap.refs() for entry in makefilemap.load(ref=ref) for task in entry.tasks
     }

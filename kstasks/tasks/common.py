@@ -13,17 +13,18 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.context import Context
 
-from kstasks.codegen.layout import ImportSettings, Layout
-from kstasks.core import context, locks, output
-from kstasks.core.report import Report
-from kstasks.project import checkoutconfig, settingscheck
-from kstasks.project.pins import Discovery
-from kstasks.project.repo import Checkout, find_checkout
-from kstasks.toolchain.tools import Toolbox, default_tools_dir
+if TYPE_CHECKING:
+    from kstasks.codegen.layout import ImportSettings, Layout
+    from kstasks.core.report import Report
+    from kstasks.project import checkoutconfig
+    from kstasks.project.pins import Discovery
+    from kstasks.project.repo import Checkout
+    from kstasks.toolchain.tools import Toolbox
+
 
 REPO_HELP = "The checkout to work on (default: KSTASKS_REPO, kstasks.repo, or the git top-level here)."
 
@@ -57,6 +58,8 @@ def program_name() -> str:
 def show(result: Report | str | Sequence[str] | None) -> None:
     """Print a step's result on stdout (the one place results are printed), then end the run with
     the problem the step found, if any."""
+    from kstasks.core.report import Report
+
     if result is None:
         return
     if isinstance(result, Report):
@@ -78,17 +81,23 @@ def show_pushed(references: Sequence[str]) -> None:
 
 def start(c: Context) -> dict[str, Any]:
     """Apply the run options (``--dry``) and return the settings."""
+    from kstasks.core import context
+
     context.configure(dry=bool(c.config.run.dry))
     return settings(c)
 
 
 def tools_dir(config: Mapping[str, Any]) -> Path:
     """Where pinned tools live (``kstasks.tools_dir``, else the shared cache)."""
+    from kstasks.toolchain.tools import default_tools_dir
+
     return Path(config["tools_dir"]) if config.get("tools_dir") else default_tools_dir()
 
 
 def toolbox(config: Mapping[str, Any]) -> Toolbox:
     """The pinned tools as configured."""
+    from kstasks.toolchain.tools import Toolbox
+
     return Toolbox(config["versions"], tools_dir(config))
 
 
@@ -105,6 +114,8 @@ def loaded_config_files(c: Context) -> list[Path]:
 def checkout_config(c: Context, checkout: Checkout) -> tuple[dict[str, Any], checkoutconfig.Layers]:
     """Lay the checkout's settings (its invoke.yaml, else its Makefile's pins) under the user's
     config, environment and flags; the resulting settings and the layers."""
+    from kstasks.project import checkoutconfig
+
     layers = checkoutconfig.checkout_layers(checkout.root, checkout.module)
     collection = dict(getattr(c.config, "_collection", {}) or {})
     collection["kstasks"] = layers.values
@@ -133,6 +144,12 @@ ToolList = list[str] | Callable[[dict[str, Any]], list[str]]
 def target(c: Context, repo: str | None, tools: ToolList) -> Target:
     """Resolve the checkout and its settings, validating the ``tools`` versions (and choosing their
     toolchains) before any work; print once which config, tools and toolchains are used."""
+    from kstasks.codegen.layout import ImportSettings, Layout
+    from kstasks.core import output
+    from kstasks.project import checkoutconfig, settingscheck
+    from kstasks.project.repo import find_checkout
+    from kstasks.toolchain.tools import Toolbox
+
     base = start(c)
     checkout = find_checkout(repo, base.get("repo"), config_dir=project_dir(c))
     config, layers = checkout_config(c, checkout)
@@ -161,4 +178,6 @@ def target(c: Context, repo: str | None, tools: ToolList) -> Target:
 
 def writing(t: Target, what: str) -> AbstractContextManager[None]:
     """The writer lock of ``t``'s checkout for ``what``: two runs that write it never interleave."""
+    from kstasks.core import locks
+
     return locks.checkout_lock(t.checkout.root, what)

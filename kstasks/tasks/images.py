@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke import Collection, Task, task
 from invoke.context import Context
 
-from kstasks.core import context, errors, output
-from kstasks.core.semver import ReleaseVersion, parse_release_version
-from kstasks.images import local, makerecipes, publish, toolimage, toolpatches
-from kstasks.project.repo import resolve_root
-from kstasks.remote import github
-from kstasks.remote.registry import Reference
 from kstasks.tasks.common import (
     REPO_HELP,
     Target,
@@ -26,7 +19,10 @@ from kstasks.tasks.common import (
     target,
     toolbox,
 )
-from kstasks.toolchain import golang
+
+if TYPE_CHECKING:
+    from kstasks.core.semver import ReleaseVersion
+    from kstasks.images import local, makerecipes, toolimage, toolpatches
 
 LOCAL_HELP = {
     "repo": REPO_HELP,
@@ -37,6 +33,9 @@ TARGET_OVERRIDES = {"controller-manager": "controller_manager_image", "transport
 
 
 def _arch(config: dict[str, Any], flag: str | None) -> str:
+    from kstasks.images import local
+    from kstasks.toolchain import golang
+
     go = golang.require_go()
     arch = flag or config["images"].get("arch") or golang.go_env(go, "GOARCH")["GOARCH"]
     local.parse_platforms(f"linux/{arch}", local.go_linux_platforms(go))
@@ -67,6 +66,9 @@ def _target_image(
 
 
 def _components(config: dict[str, Any], keys: list[str]) -> list[local.Component]:
+    from kstasks.core import errors
+    from kstasks.images import local
+
     known = local.components_from_config(config["images"]["components"])
     unknown = [key for key in keys if key not in known]
     if unknown:
@@ -80,6 +82,8 @@ def build_components(
     t: Target, components: list[local.Component], arch: str | None, tag: str | None, image: str | None = None
 ) -> list[str]:
     """Check the arch and the engine, then ko-build each component into it; the images, as tagged."""
+    from kstasks.images import local, makerecipes
+
     config = t.config
     rules = makerecipes.read(t.checkout.root)
     architecture = _arch(config, arch)
@@ -148,42 +152,6 @@ def ko_build_transport_local(
     build_local(c, repo, ["transport"], arch, tag, image)
 
 
-STATIC_LOCAL_TARGETS = ("ko-build-controller-manager-local", "ko-build-transport-local")
-
-
-def local_image_task(found: makerecipes.LocalImage) -> Task:
-    """The task for one of the checkout's own ``ko-build-<name>-local`` targets."""
-
-    def build(
-        c: Context,
-        repo: str | None = None,
-        arch: str | None = None,
-        tag: str | None = None,
-        image: str | None = None,
-    ) -> None:
-        t: Target = target(c, repo, ["ko"])
-        rules = makerecipes.read(t.checkout.root)
-        if rules.by_target(found.target) is None:
-            raise errors.BadInput(
-                f"{t.checkout.root}'s Makefile has no {found.target} target",
-                "Run it in a checkout whose Makefile has it (kstasks --list shows this checkout's tasks).",
-            )
-        build_components(t, [local.Component(found.component, found.package)], arch, tag, image)
-
-    variable = f" ({found.variable})" if found.variable else ""
-    build.__doc__ = f"Build the {found.image} image{variable} for linux/$ARCH into the local engine with ko."
-    return task(name=found.target, help={**LOCAL_HELP, "image": IMAGE_HELP})(build)
-
-
-def checkout_tasks(root: Path | None) -> list[Task]:
-    """The tasks only some checkouts have: one per ``ko-build-*-local`` target of the checkout at
-    ``root`` beyond the two every release has."""
-    if root is None:
-        return []
-    rules = makerecipes.read(root)
-    return [local_image_task(found) for found in rules.images if found.target not in STATIC_LOCAL_TARGETS]
-
-
 @task(
     name="ko-build-local",
     iterable=["component"],
@@ -210,6 +178,9 @@ def load_into_cluster(
 ) -> tuple[list[str], str]:
     """Build every image the checkout's ``loader`` recipe names into the engine, then load each
     into the cluster (kind load docker-image / k3d image import); the images and their tag."""
+    from kstasks.core import context, output
+    from kstasks.images import local, makerecipes
+
     rules = makerecipes.read(t.checkout.root)
     recipe = rules.loaders[loader]
     program = local.require_loader(recipe.program)
@@ -310,6 +281,9 @@ def build_tool(
     force: bool,
 ) -> None:
     """Validate everything, resolve the version (the latest GitHub release), then build and push."""
+    from kstasks.images import toolimage
+    from kstasks.remote import github
+
     api = github.api_base(api_url or start(c)["images"].get("github_api"))
     publish_tool_image(
         c,
@@ -324,7 +298,7 @@ def build_tool(
     )
 
 
-ReleaseOf = Callable[[toolimage.ToolImage, ReleaseVersion | None], ReleaseVersion]
+ReleaseOf = Callable[["toolimage.ToolImage", "ReleaseVersion | None"], "ReleaseVersion"]
 """The release to build: the one asked for, else the tool's latest."""
 
 
@@ -343,6 +317,12 @@ def publish_tool_image(
 ) -> None:
     """Check every input of tool image ``name`` first, resolve its release, then build and push it
     (on ``base_image`` when no ko base image is configured)."""
+    from kstasks.core import context
+    from kstasks.core.semver import parse_release_version
+    from kstasks.images import local, publish, toolimage
+    from kstasks.remote.registry import Reference
+    from kstasks.toolchain import golang
+
     config = start(c)
     settings = config["images"]
     tool = toolimage.tool_images_from_config(settings["tools"])[name]
@@ -376,6 +356,10 @@ def publish_tool_image(
 
 def tool_patch(c: Context, config: dict[str, Any], name: str, version: str) -> toolpatches.Patch | None:
     """The dependency patch the checkout's hack/build-<name>-image.sh applies at ``version``, said."""
+    from kstasks.core import output
+    from kstasks.images import toolpatches
+    from kstasks.project.repo import resolve_root
+
     root = resolve_root(None, config.get("repo"), config_dir=project_dir(c))
     patches = toolpatches.read(root, name)
     patch = toolpatches.for_version(patches, version)
@@ -431,6 +415,11 @@ def publish_images(
     repo: str | None = None,
 ) -> None:
     """Build the release images of the components with ko and push them (the release workflow's images)."""
+    from kstasks.core.semver import parse_release_version
+    from kstasks.images import local, publish
+    from kstasks.remote.registry import Reference
+    from kstasks.toolchain import golang
+
     release = parse_release_version(version)
     t = target(c, repo, ["ko"])
     config = t.config

@@ -5,8 +5,6 @@ from __future__ import annotations
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks.checks import lint as linting
-from kstasks.core import errors
 from kstasks.tasks.common import REPO_HELP, show, target
 
 
@@ -23,6 +21,9 @@ from kstasks.tasks.common import REPO_HELP, show, target
 def lint(c: Context, repo: str | None = None, run: list[str] | None = None) -> None:
     """Install the linters the checkout's config, workflow and Makefile call for, then check
     contextual logging (make lint)."""
+    from kstasks.checks import lint as linting
+    from kstasks.core import errors
+
     chosen = tuple(run or ())
     unknown = [name for name in chosen if name not in linting.LINTERS]
     if unknown:
@@ -36,6 +37,8 @@ def lint(c: Context, repo: str | None = None, run: list[str] | None = None) -> N
 @task(name="verify-contextual-logging", help={"repo": REPO_HELP})
 def verify_contextual_logging(c: Context, repo: str | None = None) -> None:
     """logcheck -check-contextual against hack/logcheck.out, line numbers ignored (the hack script)."""
+    from kstasks.checks import lint as linting
+
     t = target(c, repo, ["logcheck", "logcheck-current"])
     linting.verify_contextual_logging(t.checkout, t.toolbox)
     print("contextual logging: matches hack/logcheck.out")
@@ -44,6 +47,8 @@ def verify_contextual_logging(c: Context, repo: str | None = None) -> None:
 @task(name="update-contextual-logging", help={"repo": REPO_HELP})
 def update_contextual_logging(c: Context, repo: str | None = None) -> None:
     """Rewrite hack/logcheck.out with logcheck's current findings (make update-contextual-logging)."""
+    from kstasks.checks import lint as linting
+
     t = target(c, repo, ["logcheck", "logcheck-current"])
     linting.verify_contextual_logging(t.checkout, t.toolbox, update=True)
     print(t.checkout.path(linting.ALLOW_LIST))

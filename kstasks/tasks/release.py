@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks.core import context, errors, locks
-from kstasks.core.semver import parse_release_version
-from kstasks.release import prepare, signing, verify, verifyplan
-from kstasks.release import published as checked
-from kstasks.release.goreleaser import config as goreleaser
-from kstasks.release.graph import check, model, scan, select
-from kstasks.release.graph import discover as discovery
-from kstasks.remote import github, releases
-from kstasks.remote.registry import Reference
 from kstasks.tasks.common import REPO_HELP, show, target
+
+if TYPE_CHECKING:
+    from kstasks.release.graph import model
 
 
 def _graph(c: Context, repo: str | None) -> tuple[Path, model.Graph]:
+    from kstasks.release.graph import select
+
     t = target(c, repo, [])
     return t.checkout.root, select.graph_for(t.checkout.root, t.config["release"]["graph"])
 
@@ -39,6 +36,10 @@ def versions(
     c: Context, repo: str | None = None, json_: bool = False, discover: bool = False, force: bool = False
 ) -> None:
     """List every declared version reference: artifact, file:line, value (--discover: write the graph)."""
+    from kstasks.core import context, errors
+    from kstasks.release.graph import check, scan
+    from kstasks.release.graph import discover as discovery
+
     if discover:
         t = target(c, repo, [])
         name = t.config["release"]["graph"]
@@ -82,6 +83,11 @@ def verify_versions(
 ) -> None:
     """Fail, naming each new problem, when version references disagree, are invalid or undeclared
     (--published: when one names something that is not published)."""
+    from kstasks.release import published as checked
+    from kstasks.release.graph import scan, select
+    from kstasks.remote import github
+    from kstasks.remote.registry import Reference
+
     if not published:
         t = target(c, repo, [])
         select.verify_checkout(t.checkout.root, t.config["release"]["graph"])
@@ -104,6 +110,10 @@ def verify_versions(
 )
 def release_prepare(c: Context, version: str, repo: str | None = None, dry_run: bool = False) -> None:
     """Make every edit the release document asks for, editing only the values, then verify."""
+    from kstasks.core import locks
+    from kstasks.core.semver import parse_release_version
+    from kstasks.release import prepare
+
     wanted = parse_release_version(version)
     root, graph = _graph(c, repo)
     with locks.checkout_lock(root, "release-prepare"):
@@ -129,6 +139,9 @@ def bump(
     repo: str | None = None,
 ) -> None:
     """Set every live reference of an artifact to VERSION (values only); say what now disagrees."""
+    from kstasks.core import locks
+    from kstasks.release import prepare
+
     root, graph = _graph(c, repo)
     with locks.checkout_lock(root, "bump"):
         show(
@@ -162,6 +175,14 @@ def verify_release(
 ) -> None:
     """Check that every artifact of a published release exists and is what the release says
     (the goreleaser config's images, charts and GitHub release assets when the checkout has one)."""
+    from kstasks.core import errors
+    from kstasks.core.semver import parse_release_version
+    from kstasks.release import signing, verify, verifyplan
+    from kstasks.release.goreleaser import config as goreleaser
+    from kstasks.release.graph import select
+    from kstasks.remote import github, releases
+    from kstasks.remote.registry import Reference
+
     wanted = parse_release_version(version)
     override = Reference.parse(registry) if registry else None
     t = target(c, repo, [])

@@ -9,10 +9,6 @@ from pathlib import Path
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks.charts.derive import ChartLayout
-from kstasks.images.publish import layout_artifact
-from kstasks.release.goreleaser import pipeline
-from kstasks.release.goreleaser.config import load_plan
 from kstasks.tasks.common import REPO_HELP, show, target, writing
 
 
@@ -53,6 +49,11 @@ def release(
 ) -> None:
     """Build and publish the checkout's release: binaries, archives, checksums, SBOMs, images, charts,
     the GitHub release (--snapshot: build only)."""
+    from kstasks.charts.derive import ChartLayout
+    from kstasks.images.publish import layout_artifact
+    from kstasks.release.goreleaser import pipeline
+    from kstasks.release.goreleaser.config import load_plan
+
     t = target(c, repo, [])
     plan = load_plan(t.checkout.root)
     settings = t.config.get("release", {})

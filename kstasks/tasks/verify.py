@@ -5,8 +5,6 @@ from __future__ import annotations
 from invoke import Collection, task
 from invoke.context import Context
 
-from kstasks.checks import derived, verifycache
-from kstasks.tasks.codegen import generate_all_for, needed_tools
 from kstasks.tasks.common import REPO_HELP, program_name, show, target
 
 
@@ -27,6 +25,9 @@ def verify_codegen(
     no_cache: bool = False,
 ) -> None:
     """Fail, naming each file, when checked-in derived files differ from what the tools produce."""
+    from kstasks.checks import derived, verifycache
+    from kstasks.tasks.codegen import generate_all_for, needed_tools
+
     t = target(c, repo, needed_tools("all-generated"))
     settings = {key: t.config[key] for key in ("versions", "codegen", "imports")}
     show(
