@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -164,4 +165,25 @@ def test_no_fitting_toolchain_exits_2(tmp_path: Path, monkeypatch: pytest.Monkey
     assert caught.value.code == 2
     assert "no known Go toolchain can build code-generator v0.30.12 and run it on this checkout" in str(
         caught.value.message
+    )
+
+
+@pytest.mark.tools
+def test_a_modules_go_line_is_asked_of_go_once_then_remembered(tmp_path: Path) -> None:
+    from kstasks.toolchain import golang
+
+    asked = toolchains.module_go_directive(golang.require_go(), "k8s.io/code-generator", "v0.28.2", tmp_path)
+    assert asked == (1, 20, 0)
+    # a go that answers nothing: the answer comes from what was remembered
+    assert (
+        toolchains.module_go_directive(
+            shutil.which("false") or "false", "k8s.io/code-generator", "v0.28.2", tmp_path
+        )
+        == asked
+    )
+    assert (
+        toolchains.module_go_directive(
+            shutil.which("false") or "false", "k8s.io/code-generator", "v0.29.0", tmp_path
+        )
+        is None
     )

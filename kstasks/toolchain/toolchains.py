@@ -18,13 +18,14 @@ line in the checkout's Makefile) always wins.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kstasks.core import errors, runner
+from kstasks.core import errors, fsutil, runner
 from kstasks.toolchain import golang
 
 GoVersion = tuple[int, int, int]
@@ -114,7 +115,15 @@ def build_limit(module: str, version: str) -> BuildLimit | None:
 
 
 def module_go_directive(go: str, module: str, version: str, cache_dir: Path) -> GoVersion | None:
-    """The ``go`` line of ``module@version``'s own go.mod (``go mod download -json``; cached)."""
+    """The ``go`` line of ``module@version``'s own go.mod (``go mod download -json``), remembered
+    below ``cache_dir``: a released module version's go.mod never changes."""
+    memo = cache_dir / "go-directives" / f"{module.replace('/', '!')}@{version}"
+    try:
+        remembered = memo.read_text().strip()
+    except OSError:
+        remembered = None
+    if remembered is not None:
+        return parse(remembered) if remembered else None
     cache_dir.mkdir(parents=True, exist_ok=True)
     result = runner.run(
         [go, "mod", "download", "-json", f"{module}@{version}"],
@@ -129,8 +138,10 @@ def module_go_directive(go: str, module: str, version: str, cache_dir: Path) -> 
         go_mod = Path(json.loads(result.stdout)["GoMod"])
         text = go_mod.read_text()
     except (ValueError, KeyError, OSError):
-        return None
+        return None  # not remembered: offline, or no such version
     match = re.search(r"^go\s+(\S+)\s*$", text, re.MULTILINE)
+    with contextlib.suppress(OSError):
+        fsutil.write_if_changed(memo, (match[1] if match else "").encode() + b"\n")
     return parse(match[1]) if match else None
 
 
