@@ -17,6 +17,7 @@ from pathlib import Path
 from kstasks.codegen import goimports, gopkgs, layout, stepcache
 from kstasks.codegen.imports import normalise_imports
 from kstasks.core import context, errors, output, runner, scratch
+from kstasks.core.digests import file_digest
 from kstasks.project.repo import Checkout
 from kstasks.toolchain import golang
 from kstasks.toolchain.tools import Toolbox
@@ -117,7 +118,7 @@ def _cached_import_drift(
     verdicts = stepcache.FileVerdicts(
         cache, "imports", [("rules", repr((rules.module, rules.intermediates)))]
     )
-    digests = {p.relative_to(source).as_posix(): gopkgs.file_digest(p) for p in goimports.go_files(source)}
+    digests = {p.relative_to(source).as_posix(): file_digest(p) for p in goimports.go_files(source)}
     todo = [relative for relative, digest in digests.items() if not verdicts.is_clean(digest)]
     cache.note(
         "verify-imports",

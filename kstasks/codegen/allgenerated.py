@@ -10,12 +10,12 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from kstasks.codegen import goimports, gopkgs, stepcache, stepkeys
+from kstasks.codegen import goimports, stepcache, stepkeys
 from kstasks.codegen.clients import ClientGeneration
 from kstasks.codegen.controllergen import MANIFEST_GENERATORS, bundle_crds, run_controller_gen
 from kstasks.codegen.imports import normalise_imports, run_imports
 from kstasks.codegen.layout import OUTPUT_DIR_INTERFACE, ImportSettings, Layout
-from kstasks.core import context, output, runner
+from kstasks.core import context, digests, output, runner
 from kstasks.project.repo import Checkout
 from kstasks.toolchain import golang
 from kstasks.toolchain.tools import Toolbox, semver_at_least
@@ -122,21 +122,21 @@ def cached_imports(
     files = [p.relative_to(root).as_posix() for p in goimports.go_files(root)]
     if imports.tool != "builtin":
         cache.note("imports", "ran (not keyed per file with openshift-goimports)")
-        before = {f: gopkgs.file_digest(root / f) for f in files}
+        before = {f: digests.file_digest(root / f) for f in files}
         normalise_imports(root, checkout, imports, toolbox, report=False)
-        return [f for f in files if gopkgs.file_digest(root / f) != before[f]]
+        return [f for f in files if digests.file_digest(root / f) != before[f]]
     rules = imports.rules(checkout)
     verdicts = stepcache.FileVerdicts(
         cache, "imports", [("rules", repr((rules.module, rules.intermediates)))]
     )
-    before = {f: gopkgs.file_digest(root / f) for f in files}
+    before = {f: digests.file_digest(root / f) for f in files}
     todo = [f for f in files if not verdicts.is_clean(before[f])]
     cache.note(
         "imports",
         f"ran on {len(todo)} of {len(files)} files" if todo else "replayed (every file in order before)",
     )
     goimports.normalise_files(root, [root / f for f in todo], rules)
-    changed = [f for f in todo if gopkgs.file_digest(root / f) != before[f]]
+    changed = [f for f in todo if digests.file_digest(root / f) != before[f]]
     verdicts.add(before[f] for f in todo if f not in changed)
     verdicts.save()
     for relative in changed:

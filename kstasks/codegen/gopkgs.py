@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from kstasks.core import errors, runner
+from kstasks.core.digests import file_digest, walk
 from kstasks.core.fsutil import write_if_changed
 from kstasks.toolchain import golang
 
@@ -30,34 +30,14 @@ for package resolution (:func:`local_deps` returns None)."""
 MODULE_FILES = ("go.mod", "go.sum")
 
 
-def walk(root: Path, skipped: Iterable[str] = SKIPPED_DIRS) -> Iterator[str]:
-    """Every file below ``root`` (relative POSIX paths, sorted per directory), not descending into
-    ``skipped`` directories."""
-    skip = set(skipped)
-    for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if d not in skip)
-        relative_dir = os.path.relpath(directory, root)
-        for name in sorted(files):
-            relative = name if relative_dir == "." else f"{relative_dir}/{name}"
-            yield relative.replace(os.sep, "/")
-
-
 def go_files(root: Path) -> list[str]:
     """Every ``.go`` file below ``root`` (not .git/, vendor/), sorted."""
-    return sorted(path for path in walk(root) if path.endswith(".go"))
+    return sorted(path for path in walk(root, SKIPPED_DIRS) if path.endswith(".go"))
 
 
 def module_files(root: Path) -> list[str]:
     """Every go.mod and go.sum below ``root``, sorted."""
-    return sorted(path for path in walk(root) if path.rsplit("/", 1)[-1] in MODULE_FILES)
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of the file's bytes; a marker when it cannot be read (so it never matches content)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return "unreadable"
+    return sorted(path for path in walk(root, SKIPPED_DIRS) if path.rsplit("/", 1)[-1] in MODULE_FILES)
 
 
 def import_header(text: str) -> str:
@@ -110,19 +90,6 @@ def headers_digest(root: Path) -> str:
         )
     for relative in module_files(root):
         digest.update(b"mod\0" + relative.encode() + b"\0" + file_digest(root / relative).encode())
-    return digest.hexdigest()
-
-
-def dir_digest(root: Path, relative_dir: str, *, recursive: bool = False) -> str:
-    """A digest of the names and contents of the files in one directory (below it, too, with
-    ``recursive``); a missing directory has its own digest."""
-    base = root / relative_dir if relative_dir not in ("", ".") else root
-    digest = hashlib.sha256(b"dir\0" + relative_dir.encode())
-    if not base.is_dir():
-        return hashlib.sha256(b"absent\0" + relative_dir.encode()).hexdigest()
-    names = walk(base, ()) if recursive else sorted(p.name for p in base.iterdir() if p.is_file())
-    for name in names:
-        digest.update(name.encode() + b"\0" + file_digest(base / name).encode())
     return digest.hexdigest()
 
 

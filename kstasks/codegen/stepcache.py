@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import contextvars
-import functools
 import hashlib
 import json
 import os
@@ -36,8 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from kstasks import __version__
-from kstasks.codegen import gopkgs
-from kstasks.core import context, output, scratch
+from kstasks.core import context, digests, output, scratch
 from kstasks.core.fsutil import write_if_changed
 from kstasks.toolchain import golang
 
@@ -90,7 +88,7 @@ class Outputs:
         candidates = [*self.files]
         for base in (*self.dirs, *(base for base, _ in self.named)):
             if (root / base).is_dir():
-                candidates += [f"{base.strip('/')}/{p}" for p in gopkgs.walk(root / base, ())]
+                candidates += [f"{base.strip('/')}/{p}" for p in digests.walk(root / base, ())]
         for relative in candidates:
             path = root / relative
             if self.contains(relative) and path.is_file() and not path.is_symlink():
@@ -108,7 +106,7 @@ class Outputs:
 def _snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
     """Every file's size, modification time and inode (what a write changes)."""
     found = {}
-    for relative in gopkgs.walk(root, (".git",)):
+    for relative in digests.walk(root, (".git",)):
         try:
             st = os.lstat(root / relative)
         except OSError:
@@ -124,17 +122,6 @@ def _scratch_path(relative: str) -> bool:
 
 def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[str]:
     return {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
-
-
-@functools.lru_cache(maxsize=1)
-def kstasks_digest() -> str:
-    """A digest of kstasks' own code and data (a change to kstasks between versions counts too)."""
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for relative in gopkgs.walk(package, ("__pycache__",)):
-        if not relative.endswith((".pyc", ".pyo")):
-            digest.update(relative.encode() + b"\0" + gopkgs.file_digest(package / relative).encode())
-    return digest.hexdigest()
 
 
 def max_bytes() -> int:
@@ -163,7 +150,7 @@ class StepCache:
             shared = {
                 "format": FORMAT,
                 "kstasks": __version__,
-                "kstasks-code": kstasks_digest(),
+                "kstasks-code": digests.kstasks_digest(),
                 "go": golang.installed_go_version(go),
                 "platform": [platform.system(), platform.machine()],
                 "env": {name: os.environ.get(name) for name in GO_ENVIRONMENT},

@@ -27,6 +27,7 @@ from kstasks.codegen.controllergen import controller_gen_arguments
 from kstasks.codegen.layout import Layout, relative_source
 from kstasks.codegen.stamp import CONTROLLER_GEN_DEFAULT_OUTPUTS
 from kstasks.codegen.stepcache import Outputs, StepCache
+from kstasks.core import digests
 
 Parts = list[tuple[str, str]]
 
@@ -34,14 +35,14 @@ DEEPCOPY_FILE = "zz_generated.deepcopy.go"
 
 
 def _files(root: Path, *relative: str) -> Parts:
-    return [(f"file:{name}", gopkgs.file_digest(root / name)) for name in relative]
+    return [(f"file:{name}", digests.file_digest(root / name)) for name in relative]
 
 
 def _local_packages(cache: StepCache, root: Path, layout: Layout) -> Parts | None:
     dirs = gopkgs.local_deps(root, [relative_source(layout)], cache.common(), cache.directory)
     if dirs is None:
         return None
-    return [(f"package:{d}", gopkgs.dir_digest(root, d)) for d in dirs]
+    return [(f"package:{d}", digests.dir_digest(root, d)) for d in dirs]
 
 
 def controller_gen(
@@ -83,7 +84,7 @@ def crd_bundle(root: Path, layout: Layout, version: str) -> tuple[Parts | None, 
     if layout.crd_bundle_mode != "kustomize":
         return None, outputs
     base = root / layout.crd_kustomization_dir
-    for relative in gopkgs.walk(base, ()) if base.is_dir() else ():
+    for relative in digests.walk(base, ()) if base.is_dir() else ():
         if relative.rsplit("/", 1)[-1].lower() in (
             "kustomization.yaml",
             "kustomization.yml",
@@ -97,7 +98,7 @@ def crd_bundle(root: Path, layout: Layout, version: str) -> tuple[Parts | None, 
                 return None, outputs
     parts = [
         ("version", version),
-        ("kustomization", gopkgs.dir_digest(root, layout.crd_kustomization_dir, recursive=True)),
+        ("kustomization", digests.dir_digest(root, layout.crd_kustomization_dir, recursive=True)),
     ]
     return parts, outputs
 
@@ -113,7 +114,7 @@ def clients(
     parts = [
         ("version", version),
         ("how", how),
-        ("api", gopkgs.dir_digest(root, layout.api_dir, recursive=True)),
+        ("api", digests.dir_digest(root, layout.api_dir, recursive=True)),
         *_files(root, "go.mod", "go.sum", layout.client_header),
         *packages,
     ]
