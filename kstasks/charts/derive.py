@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from kstasks.charts import yqwrite
+from kstasks.charts import templatecache, yqwrite
 from kstasks.core import context, errors, fsutil, output, runner, scratch
 from kstasks.project.repo import Checkout
 from kstasks.toolchain.tools import Toolbox
@@ -201,10 +201,20 @@ def _prefixed_role_ref(document: Any, prefix: str) -> list[yqwrite.Edit]:
 
 def derive_template(checkout: Checkout, layout: ChartLayout, toolbox: Toolbox, image: str) -> str:
     """The controller-manager chart template for ``image``, named as the checkout's Makefile does."""
+    kustomize = toolbox.binary("kustomize")
+    rewrite = name_rewrite(checkout, layout)
+    recipe = {"image": image, "layout": repr(layout), "rewrite": rewrite}
+    entry = templatecache.key(
+        checkout.path(layout.config_dir), kustomize, toolbox.version_of("kustomize"), recipe
+    )
+    return templatecache.remembered(entry, lambda: _derive(checkout, layout, kustomize, image, rewrite))
+
+
+def _derive(checkout: Checkout, layout: ChartLayout, kustomize: Path, image: str, rewrite: str) -> str:
+    """kustomize's build of the config copy with the image set, its ClusterRole names prefixed."""
     import yaml
 
-    rendered = render_controller_manager(checkout, layout, toolbox.binary("kustomize"), image)
-    rewrite = name_rewrite(checkout, layout)
+    rendered = render_controller_manager(checkout, layout, kustomize, image)
     try:
         if rewrite == "add-helm-code":
             return add_helm_code(rendered, layout.name_prefix)
