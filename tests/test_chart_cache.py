@@ -103,13 +103,17 @@ def test_every_part_of_the_key_counts(tmp_path: Path) -> None:
     config = tmp_path / "config"
     config.mkdir()
     (config / "a.yaml").write_text("a: 1\n")
-    kustomize = tmp_path / "kustomize"
-    kustomize.write_text("binary")
-    recipe = {"image": "x:1", "layout": "L", "rewrite": "yq"}
-    base = templatecache.key(config, kustomize, "v5.3.0", recipe)
-    assert base == templatecache.key(config, kustomize, "v5.3.0", dict(recipe))
-    assert base != templatecache.key(config, kustomize, "v5.4.0", recipe)
-    assert base != templatecache.key(config, kustomize, "v5.3.0", {**recipe, "image": "x:2"})
-    assert base != templatecache.key(config, kustomize, "v5.3.0", {**recipe, "rewrite": "add-helm-code"})
+    recipe = {"image": "x:1", "layout": "L", "rewrite": "yq", "kustomize": "v5.3.0 /tools/kustomize/v5.3.0"}
+    base = templatecache.key(config, recipe)
+    assert base == templatecache.key(config, dict(recipe))
+    for part, other in (
+        ("kustomize", "v5.4.0 /tools/kustomize/v5.4.0"),
+        ("image", "x:2"),
+        ("rewrite", "add-helm-code"),
+    ):
+        assert base != templatecache.key(config, {**recipe, part: other}), part
     (config / "a.yaml").write_text("a: 2\n")
-    assert base != templatecache.key(config, kustomize, "v5.3.0", recipe)
+    assert base != templatecache.key(config, recipe)
+    (config / "a.yaml").write_text("a: 1\n")
+    (config / "b.yaml").write_text("")
+    assert base != templatecache.key(config, recipe)

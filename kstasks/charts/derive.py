@@ -201,13 +201,17 @@ def _prefixed_role_ref(document: Any, prefix: str) -> list[yqwrite.Edit]:
 
 def derive_template(checkout: Checkout, layout: ChartLayout, toolbox: Toolbox, image: str) -> str:
     """The controller-manager chart template for ``image``, named as the checkout's Makefile does."""
-    kustomize = toolbox.binary("kustomize")
     rewrite = name_rewrite(checkout, layout)
-    recipe = {"image": image, "layout": repr(layout), "rewrite": rewrite}
-    entry = templatecache.key(
-        checkout.path(layout.config_dir), kustomize, toolbox.version_of("kustomize"), recipe
+    recipe = {
+        "image": image,
+        "layout": repr(layout),
+        "rewrite": rewrite,
+        "kustomize": f"{toolbox.version_of('kustomize')} {toolbox.install_dir('kustomize')}",
+    }
+    entry = templatecache.key(checkout.path(layout.config_dir), recipe)
+    return templatecache.remembered(
+        entry, lambda: _derive(checkout, layout, toolbox.binary("kustomize"), image, rewrite)
     )
-    return templatecache.remembered(entry, lambda: _derive(checkout, layout, kustomize, image, rewrite))
 
 
 def _derive(checkout: Checkout, layout: ChartLayout, kustomize: Path, image: str, rewrite: str) -> str:

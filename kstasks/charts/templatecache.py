@@ -2,12 +2,12 @@
 a rerun of ``chart`` (or a release's packaging) on unchanged inputs runs no kustomize.
 
 kustomize builds a copy of the config directory, so the template is a function of that
-directory's files, the image, the kustomize binary, how names get their prefix and kstasks' own
-code: those are the key. A config directory holding a symlink, or a kustomization naming a
-remote resource (a URL or a ``github.com/...`` base), reads things the key cannot cover: its
-template is derived every time. An entry that is truncated, corrupt or for another key is a miss
-(and removed), never a template. Entries live in the verification cache (``chart-templates``);
-the newest :data:`KEPT` are kept.
+directory's files, the image, kustomize (by its pinned version: a pinned build gives the same
+bytes), how names get their prefix and kstasks' own code: those are the key. A config directory
+holding a symlink, or a kustomization naming a remote resource (a URL or a ``github.com/...``
+base), reads things the key cannot cover: its template is derived every time. An entry that is
+truncated, corrupt or for another key is a miss (and removed), never a template. Entries live
+in the verification cache (``chart-templates``); the newest :data:`KEPT` are kept.
 """
 
 from __future__ import annotations
@@ -55,21 +55,16 @@ def config_digest(config: Path) -> str | None:
     return digest.hexdigest()
 
 
-def key(config: Path, kustomize: Path, version: str, recipe: dict[str, str]) -> str | None:
-    """The entry key of a template made from ``config`` with ``kustomize`` (``version``) and the
-    settings in ``recipe`` (image, layout, name rewrite); None: not keyable."""
+def key(config: Path, recipe: dict[str, str]) -> str | None:
+    """The entry key of a template made from ``config`` with ``recipe`` (the image, the layout,
+    the name rewrite, kustomize's pinned version and install directory); None: not keyable."""
     tree = config_digest(config)
     if tree is None:
-        return None
-    try:
-        binary = kustomize.resolve().stat()
-    except OSError:
         return None
     shared = {
         "format": FORMAT,
         "kstasks-code": digests.kstasks_digest(),
         "config": tree,
-        "kustomize": [str(kustomize.resolve()), binary.st_size, binary.st_mtime_ns, version],
         "env": {name: value for name, value in os.environ.items() if name.startswith("KUSTOMIZE")},
         "recipe": recipe,
     }
