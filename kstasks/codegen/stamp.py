@@ -22,7 +22,7 @@ from typing import Any
 from kstasks import __version__
 from kstasks.codegen import stepcache
 from kstasks.codegen.layout import Layout
-from kstasks.core import output, paths
+from kstasks.core import digests, output, paths
 from kstasks.core.context import dry_run
 from kstasks.project.repo import Checkout
 from kstasks.toolchain import golang
@@ -69,7 +69,7 @@ def fingerprint(checkout: Checkout, layout: Layout, settings: Mapping[str, Any])
     go = golang.go_binary()
     context = {
         "kstasks": __version__,
-        "kstasks-code": stepcache.kstasks_digest(),
+        "kstasks-code": digests.kstasks_digest(),
         "go": golang.installed_go_version(go),
         "settings": settings,
     }
