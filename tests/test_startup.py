@@ -59,3 +59,37 @@ def test_the_checkout_tasks_are_read_only_when_the_command_line_may_need_them(
     argv: list[str], wanted: bool
 ) -> None:
     assert names_checkout_tasks(argv, KNOWN) is wanted
+
+
+def _parsed(contexts: list, argv: list[str]) -> list[tuple[str, dict[str, object]]]:
+    from invoke.parser import Parser
+
+    result = Parser(contexts=contexts).parse_argv(argv)
+    return [(context.name, {name: arg.value for name, arg in context.args.items()}) for context in result]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["chart"],
+        ["chart", "--image", "x:v1", "all-generated", "--force"],
+        ["release", "0.30.1", "--snapshot"],
+        ["publish-charts", "--version", "chart"],  # a flag's value that names a task
+        ["verify-codegen", "--no-cache", "chart"],
+    ],
+)
+def test_the_parser_of_the_named_tasks_parses_as_the_whole_namespace(argv: list[str]) -> None:
+    from kstasks.tasks import ns
+    from kstasks.tasks.adopt import named_contexts
+
+    contexts = named_contexts(ns, argv)
+    assert contexts is not None and len(contexts) < len(ns.task_names)
+    assert _parsed(contexts, argv) == _parsed(ns.to_contexts(), argv)
+
+
+def test_a_command_line_naming_no_task_gets_every_task() -> None:
+    from kstasks.tasks import ns
+    from kstasks.tasks.adopt import named_contexts
+
+    assert named_contexts(ns, ["chrt", "--force"]) is None
+    assert [c.name for c in named_contexts(ns, ["chart"]) or []] == ["chart"]
