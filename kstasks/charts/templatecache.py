@@ -12,7 +12,6 @@ in the verification cache (``chart-templates``); the newest :data:`KEPT` are kep
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kstasks.core import context, digests, output, paths
-from kstasks.core.fsutil import write_if_changed
+from kstasks.core.fsutil import read_entry, write_if_changed
 
 FORMAT = "kstasks-chart-template-1"
 KEPT = 32
@@ -88,18 +87,7 @@ def _decode(raw: bytes, entry_key: str) -> str | None:
 
 def lookup(entry_key: str) -> str | None:
     """The template recorded under ``entry_key``, or None (a bad entry is removed)."""
-    path = _directory() / entry_key
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    text = _decode(raw, entry_key)
-    if text is None:
-        path.unlink(missing_ok=True)
-        return None
-    with contextlib.suppress(OSError):
-        os.utime(path)
-    return text
+    return read_entry(_directory() / entry_key, lambda raw: _decode(raw, entry_key))
 
 
 def store(entry_key: str, text: str) -> None:

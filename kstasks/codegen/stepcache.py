@@ -36,7 +36,7 @@ from typing import Any
 
 from kstasks import __version__
 from kstasks.core import context, digests, output, scratch
-from kstasks.core.fsutil import write_if_changed
+from kstasks.core.fsutil import read_entry, write_if_changed
 from kstasks.toolchain import golang
 
 FORMAT = "kstasks-step-cache-1"
@@ -178,18 +178,7 @@ class StepCache:
 
     def lookup(self, step: str, key: str) -> dict[str, bytes | None] | None:
         """The recorded outputs (None: the file was absent) of ``step`` under ``key``, or None."""
-        path = self._entry(key)
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            return None
-        files = _decode(raw, step, key)
-        if files is None:
-            path.unlink(missing_ok=True)
-            return None
-        with contextlib.suppress(OSError):
-            os.utime(path)
-        return files
+        return read_entry(self._entry(key), lambda raw: _decode(raw, step, key))
 
     def store(self, step: str, key: str, files: Mapping[str, bytes | None]) -> None:
         """Record ``files`` as ``step``'s outputs under ``key``, then keep the directory in bound."""

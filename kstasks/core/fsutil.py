@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from kstasks.core import context, scratch
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
+T = TypeVar("T")
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -39,6 +43,22 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         Path(temp).unlink(missing_ok=True)
         raise
     return True
+
+
+def read_entry(path: Path, decode: Callable[[bytes], T | None]) -> T | None:
+    """A cache entry: ``decode`` of the bytes at ``path``, marked as used; None when it is absent
+    or does not decode (a bad entry is removed, so it is a miss, never a result)."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    value = decode(raw)
+    if value is None:
+        path.unlink(missing_ok=True)
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    return value
 
 
 def _exchange(a: Path, b: Path) -> bool:
