@@ -19,8 +19,8 @@ import pytest
 from invoke.exceptions import Exit
 
 from kstasks.core.errors import KstasksError
-from kstasks.images import publish
 from kstasks.remote import github
+from kstasks.remote.dockerconfig import private_docker_config
 from kstasks.remote.registry import Reference, Registry
 from tests.conftest import free_port, kstasks
 from tests.fakegithub import serve
@@ -318,7 +318,7 @@ def test_ko_credentials_file_is_private(credentials: tuple[str, str], tmp_path: 
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="kstasks-", dir=tmp_path) as temp:
-        env = publish._docker_config(Reference.parse("registry.example/team"), Path(temp))
+        env = private_docker_config(Reference.parse("registry.example/team").host, Path(temp))
         config = Path(env["DOCKER_CONFIG"]) / "config.json"
         assert stat.S_IMODE(config.stat().st_mode) == 0o600
         assert stat.S_IMODE(os.stat(temp).st_mode) == 0o700

@@ -84,6 +84,14 @@ def test_release_pushes_to_a_token_auth_registry_and_leaks_no_credential(
     checkout = make_variant_repo(tmp_path / "checkout", "v0.30", tag="v0.30.0")
     box = tools.Toolbox(settings.DEFAULTS["versions"])
     _push_dependency_charts(box.binary("helm"), registry, tmp_path / "deps")
+    (tmp_path / "keys").mkdir()
+    subprocess.run(
+        [str(box.binary("cosign")), "generate-key-pair"],
+        cwd=tmp_path / "keys",
+        env={**os.environ, "COSIGN_PASSWORD": COSIGN_PASSWORD},
+        check=True,
+        capture_output=True,
+    )
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     (tmp_path / "reg").mkdir()
@@ -110,6 +118,8 @@ def test_release_pushes_to_a_token_auth_registry_and_leaks_no_credential(
             location,
             "--chart-dependency-registry",
             f"{registry}/deps",
+            "--sign-key",
+            str(tmp_path / "keys" / "cosign.key"),
         ]
         with argv_recorder() as argvs:
             result = kstasks(*args, cwd=checkout, env=env)
@@ -131,6 +141,13 @@ def test_release_pushes_to_a_token_auth_registry_and_leaks_no_credential(
             for repository in repositories:
                 path = repository.removeprefix(f"{reg.address}/")
                 assert "0.30.0" in remote.tags(path), path
+            # each image signed, cosign logged in to the token-auth registry as the push was
+            signed = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("signed ")]
+            assert len(signed) == 3, result.stdout
+            for reference in signed:
+                repository, digest = reference.split("@")
+                path = repository.removeprefix(f"{reg.address}/")
+                assert f"{digest.replace(':', '-')}.sig" in remote.tags(path), reference
         finally:
             for name in ("SSL_CERT_FILE", "KSTASKS_REGISTRY_USERNAME", "KSTASKS_REGISTRY_PASSWORD"):
                 os.environ.pop(name, None)

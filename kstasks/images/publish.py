@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,24 +13,9 @@ from kstasks.core.semver import ReleaseVersion
 from kstasks.images.local import Component
 from kstasks.project.repo import Checkout
 from kstasks.remote import push
+from kstasks.remote.dockerconfig import private_docker_config
 from kstasks.remote.push import Artifact
 from kstasks.remote.registry import Reference, Registry
-
-
-def _docker_config(registry: Reference, directory: Path) -> dict[str, str]:
-    """A DOCKER_CONFIG (0600, in ``directory``) with the registry credentials, for ko; env additions."""
-    from kstasks.remote.registry import credentials_from_env
-
-    credentials = credentials_from_env()
-    if not credentials:
-        return {}
-    auth = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
-    output.add_secret(auth)
-    private = Path(tempfile.mkdtemp(prefix="docker-config-", dir=directory))  # 0700, one per build
-    descriptor = os.open(private / "config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump({"auths": {registry.host: {"auth": auth}}}, handle)
-    return {"DOCKER_CONFIG": str(private)}
 
 
 def layout_artifact(layout: Path, label: str, repository: str, tag: str) -> Artifact:
@@ -78,7 +60,7 @@ def ko_build_layout(workdir: Path, package: str, registry: Reference, build: KoB
     """
     name = package.rstrip("/").rsplit("/", 1)[-1]
     layout = temp / f"layout-{name}"
-    env = {"KO_DOCKER_REPO": str(registry), **_docker_config(registry, temp)}
+    env = {"KO_DOCKER_REPO": str(registry), **private_docker_config(registry.host, temp)}
     if build.base_image:
         env["KO_DEFAULTBASEIMAGE"] = build.base_image
     args = [build.ko, "build", "-B", package, "--sbom=none", "--platform", ",".join(build.platforms)]

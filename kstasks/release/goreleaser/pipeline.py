@@ -29,6 +29,7 @@ from kstasks.release.goreleaser import images as imaging
 from kstasks.release.goreleaser.config import ExpectedArtifact, ReleasePlan, expected_artifacts
 from kstasks.release.goreleaser.sbom import make_sboms
 from kstasks.release.goreleaser.workflow import fill
+from kstasks.remote.dockerconfig import private_docker_config
 from kstasks.remote.push import Artifact, publish_artifacts
 from kstasks.remote.registry import Reference, Registry
 from kstasks.toolchain.tools import Toolbox
@@ -335,21 +336,16 @@ def publish_release(
         _keep_published_signatures(signing, cosign, request.sign_key, publishing, version.tag, signatures)
         assets += signatures
     lines = []
-    pushed: list[tuple[str, str]] = []
+    pushed: list[tuple[Reference, str, str]] = []
     for host, artifacts in registry_artifacts(plan, built, request, version, to_artifact).items():
         registry = Registry(Reference.parse(host))
         registry.ping()
         for outcome in publish_artifacts(registry, artifacts, force=request.force, what="release artifact"):
             state = "already published, identical" if outcome.identical else "pushed"
             lines.append(f"{state} {outcome.artifact.label}@{outcome.digest}")
-            pushed.append((f"{host}/{outcome.artifact.repository}", outcome.digest))
+            pushed.append((registry.reference, f"{host}/{outcome.artifact.repository}", outcome.digest))
     if signing is not None and request.sign_key is not None:
-        cosign = toolbox.binary("cosign")
-        image_repos = {r for image in built.images for r, _ in image.references}
-        for repository, digest in pushed:
-            if repository in image_repos:
-                signing.sign_image(cosign, request.sign_key, f"{repository}@{digest}", registry_env={})
-                lines.append(f"signed {repository}@{digest}")
+        lines += _sign_images(signing, toolbox.binary("cosign"), request.sign_key, built, pushed)
     releases = _releases()
     lines += releases.publish_release(
         publishing.api_url,
@@ -404,6 +400,24 @@ def _releases():  # type: ignore[no-untyped-def]
             "Use --snapshot, or a kstasks with GitHub release support.",
         ) from err
     return releases
+
+
+def _sign_images(  # type: ignore[no-untyped-def]
+    signing, cosign: Path, key: Path, built: Built, pushed: list[tuple[Reference, str, str]]
+) -> list[str]:
+    """Sign every pushed image by digest, cosign logged in to its registry as the push was."""
+    image_repos = {r for image in built.images for r, _ in image.references}
+    lines = []
+    with scratch.directory("cosign-login") as temp:
+        logins: dict[str, dict[str, str]] = {}
+        for reference, repository, digest in pushed:
+            if repository not in image_repos:
+                continue
+            if reference.host not in logins:
+                logins[reference.host] = private_docker_config(reference.host, Path(temp))
+            signing.sign_image(cosign, key, f"{repository}@{digest}", registry_env=logins[reference.host])
+            lines.append(f"signed {repository}@{digest}")
+    return lines
 
 
 def _keep_published_signatures(signing, cosign, key, publishing, tag, signatures) -> None:  # type: ignore[no-untyped-def]
