@@ -99,6 +99,10 @@ def test_a_release_killed_mid_upload_completes_on_rerun_and_verifies(
         rerun = kstasks(*args, cwd=checkout, env=env)
         assert rerun.returncode == 0, rerun.stderr
         assert rerun.stdout.count("is already there, identical") == 2
+        # the images the killed run signed are not signed again
+        lines = rerun.stdout.splitlines()
+        assert sum(line.startswith("already signed ") for line in lines) == 3
+        assert not any(line.startswith("signed ") for line in lines)
         assert "ghs_e2e" not in rerun.stdout + rerun.stderr
         assert [repo for repo, _ in store.dispatches] == ["kubestellar/docs"]
         assert all(a["state"] == "uploaded" for a in store.release(REPO, "v0.30.0")["assets"])  # type: ignore[index]

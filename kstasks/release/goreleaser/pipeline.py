@@ -405,18 +405,24 @@ def _releases():  # type: ignore[no-untyped-def]
 def _sign_images(  # type: ignore[no-untyped-def]
     signing, cosign: Path, key: Path, built: Built, pushed: list[tuple[Reference, str, str]]
 ) -> list[str]:
-    """Sign every pushed image by digest, cosign logged in to its registry as the push was."""
+    """Sign every pushed image by digest, cosign logged in to its registry as the push was; an
+    image that already carries a signature by ``key`` (a rerun) is not signed again."""
     image_repos = {r for image in built.images for r, _ in image.references}
     lines = []
     with scratch.directory("cosign-login") as temp:
+        public = signing.public_key(cosign, key, Path(temp))
         logins: dict[str, dict[str, str]] = {}
         for reference, repository, digest in pushed:
             if repository not in image_repos:
                 continue
             if reference.host not in logins:
                 logins[reference.host] = private_docker_config(reference.host, Path(temp))
-            signing.sign_image(cosign, key, f"{repository}@{digest}", registry_env=logins[reference.host])
-            lines.append(f"signed {repository}@{digest}")
+            image, login = f"{repository}@{digest}", logins[reference.host]
+            if signing.verify_image(cosign, public, image, registry_env=login) is None:
+                lines.append(f"already signed {image}")
+                continue
+            signing.sign_image(cosign, key, image, registry_env=login)
+            lines.append(f"signed {image}")
     return lines
 
 
