@@ -4,18 +4,21 @@
 # in that order, in place on the checkout given as $1.
 #
 # Environment: VERIFY_BOILERPLATE (repo-infra's verify_boilerplate.py, or a stand-in taking its
-# flags), IMPORTS (openshift-goimports or a stand-in), and what bench/baseline.sh needs.
+# flags), VERIFY_PATHS (what hack/verify-codegen.sh checks), and what bench/baseline.sh needs.
 set -o errexit
 set -o nounset
 set -o pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$1"
-paths=(api config/crd/bases pkg/crd/files pkg/generated)
-MODULE=$(sed -n 's/^module[[:space:]]*//p' go.mod)
+read -r -a paths <<< "${VERIFY_PATHS}"
 
-# hack/verify-go-versions.sh
+# hack/verify-go-versions.sh (the checkout's own, if it has one)
 verify_go_versions() {
+    if [ -x hack/verify-go-versions.sh ]; then
+        hack/verify-go-versions.sh
+        return
+    fi
     local minimal required have
     minimal=$(grep "go 1." go.mod | sed 's/go //')
     required=$(echo "${minimal}" | awk -F . '{printf $2}')
@@ -36,7 +39,8 @@ verify_go_versions
 
 # make verify-imports: hack/verify-imports.sh runs make imports, then git diff
 verify_go_versions
-${IMPORTS} -i github.com/kubestellar/kubeflex -m "${MODULE}"
+# shellcheck disable=SC2086
+${IMPORTS} ${IMPORTS_ARGS}
 git diff --quiet --exit-code
 
 # make verify-modules
