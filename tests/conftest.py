@@ -31,10 +31,13 @@ def make_sample_repo(dest: Path) -> Path:
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    """Every file below ``root`` (outside .git) with the sha256 of its bytes."""
+    """Every file below ``root`` (outside .git, and outside the ``__pycache__`` directories Python
+    writes when it imports a file there, unless PYTHONDONTWRITEBYTECODE is set) with the sha256 of
+    its bytes."""
     digests = {}
     for path in sorted(root.rglob("*")):
-        if ".git" in path.relative_to(root).parts or not path.is_file():
+        parts = path.relative_to(root).parts
+        if ".git" in parts or "__pycache__" in parts or not path.is_file():
             continue
         digests[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return digests
